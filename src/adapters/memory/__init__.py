@@ -1,0 +1,61 @@
+"""In-memory implementations of every port, and a core built on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from adapters.memory.services import (
+    ManualClock,
+    MemoryLoginThrottle,
+    MemoryMailer,
+    MemoryPasswordHasher,
+    MemoryTokenSigner,
+    RecordingDispatcher,
+)
+from adapters.memory.store import MemoryStore, MemoryUnitOfWork
+from platform_core import IdentityPolicy, Platform, Ports
+
+
+@dataclass(slots=True)
+class MemoryAdapters:
+    """The in-memory adapters behind one core, for inspection in tests."""
+
+    clock: ManualClock = field(default_factory=ManualClock)
+    store: MemoryStore = field(default_factory=MemoryStore)
+    mailer: MemoryMailer = field(default_factory=MemoryMailer)
+    dispatcher: RecordingDispatcher = field(default_factory=RecordingDispatcher)
+    hasher: MemoryPasswordHasher = field(default_factory=MemoryPasswordHasher)
+
+    def ports(self) -> Ports:
+        return Ports(
+            uow_factory=lambda: MemoryUnitOfWork(self.store),
+            clock=self.clock,
+            password_hasher=self.hasher,
+            token_signer=MemoryTokenSigner(self.clock),
+            login_throttle=MemoryLoginThrottle(self.clock),
+            mailer=self.mailer,
+            dispatcher=self.dispatcher,
+        )
+
+
+def build_memory_platform(
+    frontend_url: str = "http://localhost:3000",
+    adapters: MemoryAdapters | None = None,
+) -> tuple[Platform, MemoryAdapters]:
+    """A complete core that keeps everything in memory."""
+    adapters = adapters or MemoryAdapters()
+    return Platform(adapters.ports(), IdentityPolicy(frontend_url)), adapters
+
+
+__all__ = [
+    "ManualClock",
+    "MemoryAdapters",
+    "MemoryLoginThrottle",
+    "MemoryMailer",
+    "MemoryPasswordHasher",
+    "MemoryStore",
+    "MemoryTokenSigner",
+    "MemoryUnitOfWork",
+    "RecordingDispatcher",
+    "build_memory_platform",
+]

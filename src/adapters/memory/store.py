@@ -1,0 +1,279 @@
+"""In-memory repositories and unit of work, for tests and embedding."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from platform_core.audit.model import AuditRecord
+from platform_core.identity.model import LoginSession, OneTimeToken, TokenPurpose, User
+from platform_core.identity.ports import DuplicateEmail
+from platform_core.outbox.model import OutboxMessage
+
+
+@dataclass(slots=True)
+class _Tables:
+    users: dict[UUID, User] = field(default_factory=dict)
+    login_sessions: dict[UUID, LoginSession] = field(default_factory=dict)
+    one_time_tokens: dict[UUID, OneTimeToken] = field(default_factory=dict)
+    audit: list[AuditRecord] = field(default_factory=list)
+    outbox: dict[UUID, OutboxMessage] = field(default_factory=dict)
+
+
+class MemoryStore:
+    """The committed state; units of work take turns on it."""
+
+    def __init__(self) -> None:
+        self.tables = _Tables()
+        self.lock = asyncio.Lock()
+
+
+class MemoryUserRepository:
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    async def add(self, user: User) -> None:
+        if any(u.email == user.email for u in self._t.users.values()):
+            raise DuplicateEmail(user.email)
+        self._t.users[user.id] = copy.copy(user)
+
+    async def get(self, user_id: UUID) -> User | None:
+        user = self._t.users.get(user_id)
+        return copy.copy(user) if user else None
+
+    async def get_by_email(self, email: str) -> User | None:
+        for user in self._t.users.values():
+            if user.email == email:
+                return copy.copy(user)
+        return None
+
+    async def update(self, user: User) -> None:
+        if user.id not in self._t.users:
+            raise KeyError(user.id)
+        self._t.users[user.id] = copy.copy(user)
+
+
+class MemoryLoginSessionRepository:
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    async def add(self, session: LoginSession) -> None:
+        self._t.login_sessions[session.id] = copy.copy(session)
+
+    async def get(self, session_id: UUID) -> LoginSession | None:
+        session = self._t.login_sessions.get(session_id)
+        return copy.copy(session) if session else None
+
+    async def list_for_user(
+        self, user_id: UUID, *, active_at: datetime
+    ) -> Sequence[LoginSession]:
+        found = [
+            copy.copy(s)
+            for s in self._t.login_sessions.values()
+            if s.user_id == user_id and s.is_active(active_at)
+        ]
+        return sorted(found, key=lambda s: s.created_at, reverse=True)
+
+    async def rotate(
+        self, session_id: UUID, expected_token_id: str, new_token_id: str, now: datetime
+    ) -> bool:
+        session = self._t.login_sessions.get(session_id)
+        if (
+            session is None
+            or session.revoked_at is not None
+            or session.refresh_token_id != expected_token_id
+        ):
+            return False
+        self._t.login_sessions[session_id] = replace(
+            session, refresh_token_id=new_token_id, last_used_at=now
+        )
+        return True
+
+    async def revoke(self, session_id: UUID, now: datetime, reason: str) -> bool:
+        session = self._t.login_sessions.get(session_id)
+        if session is None or session.revoked_at is not None:
+            return False
+        self._t.login_sessions[session_id] = replace(
+            session, revoked_at=now, revoke_reason=reason
+        )
+        return True
+
+    async def revoke_all_for_user(
+        self, user_id: UUID, now: datetime, reason: str, *, keep: UUID | None = None
+    ) -> int:
+        revoked = 0
+        for session in list(self._t.login_sessions.values()):
+            if (
+                session.user_id == user_id
+                and session.id != keep
+                and await self.revoke(session.id, now, reason)
+            ):
+                revoked += 1
+        return revoked
+
+
+class MemoryOneTimeTokenRepository:
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    async def add(self, token: OneTimeToken) -> None:
+        self._t.one_time_tokens[token.id] = copy.copy(token)
+
+    async def get_by_hash(
+        self, token_hash: str, purpose: TokenPurpose
+    ) -> OneTimeToken | None:
+        for token in self._t.one_time_tokens.values():
+            if token.token_hash == token_hash and token.purpose == purpose:
+                return copy.copy(token)
+        return None
+
+    async def consume(self, token_id: UUID, now: datetime) -> bool:
+        token = self._t.one_time_tokens.get(token_id)
+        if token is None or token.used_at is not None:
+            return False
+        token.used_at = now
+        return True
+
+    async def void_unused(
+        self, user_id: UUID, purpose: TokenPurpose, now: datetime
+    ) -> int:
+        voided = 0
+        for token in self._t.one_time_tokens.values():
+            if (
+                token.user_id == user_id
+                and token.purpose == purpose
+                and not token.used_at
+            ):
+                token.used_at = now
+                voided += 1
+        return voided
+
+
+class MemoryAuditRepository:
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    async def add(self, record: AuditRecord) -> None:
+        self._t.audit.append(record)
+
+    def _matching(self, actor_id: UUID | None, action: str | None) -> list[AuditRecord]:
+        return [
+            r
+            for r in reversed(self._t.audit)
+            if (actor_id is None or r.actor_id == actor_id)
+            and (action is None or r.action == action)
+        ]
+
+    async def list(
+        self,
+        *,
+        actor_id: UUID | None = None,
+        action: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> Sequence[AuditRecord]:
+        return self._matching(actor_id, action)[offset : offset + limit]
+
+    async def count(
+        self, *, actor_id: UUID | None = None, action: str | None = None
+    ) -> int:
+        return len(self._matching(actor_id, action))
+
+
+class MemoryOutboxRepository:
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    async def add(self, message: OutboxMessage) -> None:
+        self._t.outbox[message.id] = copy.deepcopy(message)
+
+    async def get(self, message_id: UUID) -> OutboxMessage | None:
+        message = self._t.outbox.get(message_id)
+        return copy.deepcopy(message) if message else None
+
+    async def list_due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+        due = [
+            copy.deepcopy(m)
+            for m in self._t.outbox.values()
+            if m.sent_at is None
+            and m.next_attempt_at is not None
+            and m.next_attempt_at <= now
+            and (m.locked_until is None or m.locked_until <= now)
+        ]
+        due.sort(key=lambda m: (m.created_at, str(m.id)))
+        return due[:limit]
+
+    async def claim(self, message_id: UUID, now: datetime, until: datetime) -> bool:
+        message = self._t.outbox.get(message_id)
+        if (
+            message is None
+            or message.sent_at is not None
+            or (message.locked_until is not None and message.locked_until > now)
+        ):
+            return False
+        message.locked_until = until
+        return True
+
+    async def mark_sent(self, message_id: UUID, now: datetime) -> None:
+        message = self._t.outbox[message_id]
+        message.sent_at = now
+        message.locked_until = None
+
+    async def record_failure(
+        self,
+        message_id: UUID,
+        attempts: int,
+        next_attempt_at: datetime,
+        error: str,
+    ) -> None:
+        message = self._t.outbox[message_id]
+        message.attempts = attempts
+        message.next_attempt_at = next_attempt_at
+        message.last_error = error
+        message.locked_until = None
+
+
+class MemoryUnitOfWork:
+    """Works on a private copy of the store and swaps it in on commit.
+
+    Units of work take turns (one lock), which is what makes the
+    conditional updates above atomic.
+    """
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._tables = _Tables()
+
+    async def __aenter__(self) -> Self:
+        await self._store.lock.acquire()
+        self._begin()
+        return self
+
+    def _begin(self) -> None:
+        self._tables = copy.deepcopy(self._store.tables)
+        self.users = MemoryUserRepository(self._tables)
+        self.login_sessions = MemoryLoginSessionRepository(self._tables)
+        self.one_time_tokens = MemoryOneTimeTokenRepository(self._tables)
+        self.audit = MemoryAuditRepository(self._tables)
+        self.outbox = MemoryOutboxRepository(self._tables)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._store.lock.release()
+
+    async def commit(self) -> None:
+        self._store.tables = self._tables
+        self._begin()
+
+    async def rollback(self) -> None:
+        self._begin()

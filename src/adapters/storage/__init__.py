@@ -1,0 +1,1 @@
+"""Reserved for the storage adapter; nothing here yet."""

@@ -1,0 +1,1 @@
+"""Reserved for the zoom adapter; nothing here yet."""

@@ -1,0 +1,1 @@
+"""The audit context: who did what to what, from where and when."""

@@ -1,0 +1,1 @@
+"""The identity context: accounts, credentials, email verification and sessions."""

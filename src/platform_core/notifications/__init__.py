@@ -1,0 +1,1 @@
+"""Notifications: mail to people, and later in-app records."""

@@ -1,0 +1,45 @@
+"""The core assembled from its ports: the entry point for embedding applications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from platform_core.audit.service import AuditService
+from platform_core.identity.ports import LoginThrottle, PasswordHasher, TokenSigner
+from platform_core.identity.service import IdentityPolicy, IdentityService
+from platform_core.notifications.ports import Mailer
+from platform_core.outbox.ports import MessageDispatcher
+from platform_core.outbox.service import OutboxService
+from platform_core.shared.clock import Clock
+from platform_core.uow import UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """Everything the core needs from the outside world."""
+
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    password_hasher: PasswordHasher
+    token_signer: TokenSigner
+    login_throttle: LoginThrottle
+    mailer: Mailer
+    dispatcher: MessageDispatcher
+
+
+class Platform:
+    """One service per bounded context, sharing the same ports."""
+
+    def __init__(self, ports: Ports, identity_policy: IdentityPolicy) -> None:
+        self.ports = ports
+        self.identity = IdentityService(
+            ports.uow_factory,
+            ports.clock,
+            ports.password_hasher,
+            ports.token_signer,
+            ports.login_throttle,
+            ports.dispatcher,
+            identity_policy,
+        )
+        self.outbox = OutboxService(ports.uow_factory, ports.clock, ports.mailer)
+        self.audit = AuditService(ports.uow_factory)

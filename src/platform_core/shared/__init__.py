@@ -1,0 +1,1 @@
+"""Shared kernel: ids, money, clock, pagination, errors and domain messages."""

@@ -1,0 +1,42 @@
+"""Page requests and pages of results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from platform_core.shared.errors import FieldErrors
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    page: int = 1
+    page_size: int = 20
+
+    def __post_init__(self) -> None:
+        errors = FieldErrors()
+        if self.page < 1:
+            errors.add("page", "invalid", "Pages are numbered from 1.")
+        if not 1 <= self.page_size <= MAX_PAGE_SIZE:
+            errors.add(
+                "page_size",
+                "invalid",
+                f"The page size is between 1 and {MAX_PAGE_SIZE}.",
+            )
+        errors.raise_if_any()
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    total: int
+    request: PageRequest

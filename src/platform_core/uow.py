@@ -1,0 +1,52 @@
+"""The unit of work: one transaction over every repository."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from platform_core.audit.ports import AuditRepository
+from platform_core.identity.ports import (
+    LoginSessionRepository,
+    OneTimeTokenRepository,
+    UserRepository,
+)
+from platform_core.outbox.ports import OutboxRepository
+
+
+class UnitOfWork(Protocol):
+    """Repositories sharing one transaction; nothing persists before `commit`."""
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def login_sessions(self) -> LoginSessionRepository: ...
+
+    @property
+    def one_time_tokens(self) -> OneTimeTokenRepository: ...
+
+    @property
+    def audit(self) -> AuditRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
