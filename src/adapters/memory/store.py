@@ -224,6 +224,7 @@ class MemoryOutboxRepository:
         message = self._t.outbox[message_id]
         message.sent_at = now
         message.locked_until = None
+        message.payload = {}
 
     async def record_failure(
         self,

@@ -25,7 +25,9 @@ class OutboxRepository(Protocol):
         """Take the lease on an unsent, unleased message; false if that failed."""
         ...
 
-    async def mark_sent(self, message_id: UUID, now: datetime) -> None: ...
+    async def mark_sent(self, message_id: UUID, now: datetime) -> None:
+        """Record delivery and drop the payload: mail may hold one-time links."""
+        ...
 
     async def record_failure(
         self,

@@ -1,0 +1,242 @@
+"""The `platform` command: serve, worker, scheduler, database and admin tools."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from contextlib import suppress
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+import uvicorn
+
+from adapters.container import Container, build_container
+from adapters.logging import configure_logging
+from adapters.persistence import (
+    SchemaOutOfDate,
+    current_revision,
+    ensure_schema_current,
+    head_revision,
+    upgrade_database,
+)
+from adapters.settings import Settings, SettingsError, load_settings
+from adapters.worker import build_scheduler, run_scheduler, run_worker
+from platform_core.shared.errors import DomainError, ValidationFailed
+from platform_core.shared.pagination import PageRequest
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="platform",
+    help="Run and administer the events platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+outbox_app = typer.Typer(help="The outbox of mail and other side effects.")
+audit_app = typer.Typer(help="The audit trail.")
+app.add_typer(db_app, name="db")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(audit_app, name="audit")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        fail(str(error), 2)
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _run(work: Callable[[Container], Coroutine[Any, Any, T]]) -> T:
+    """Run `work` with a container, turning domain errors into one readable line."""
+    container = build_container(_settings())
+
+    async def main() -> T:
+        try:
+            return await work(container)
+        finally:
+            await container.engine().dispose()
+
+    try:
+        return asyncio.run(main())
+    except ValidationFailed as error:
+        reasons = "; ".join(f"{e.field}: {e.message}" for e in error.errors)
+        fail(f"{error.detail} {reasons}".strip())
+    except (DomainError, SchemaOutOfDate) as error:
+        fail(str(error))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: PLATFORM_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: PLATFORM_PORT.")] = None,
+) -> None:
+    """Serve the HTTP API (refuses to start on an out-of-date schema)."""
+    from adapters.http.app import create_app
+
+    settings = _settings()
+    container = build_container(settings)
+
+    async def check() -> None:
+        try:
+            await ensure_schema_current(container.engine())
+        finally:
+            await container.engine().dispose()
+
+    try:
+        asyncio.run(check())
+    except SchemaOutOfDate as error:
+        fail(str(error))
+    container.engine.reset()
+    uvicorn.run(
+        create_app(container),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+def _needs_broker(settings: Settings, command: str) -> None:
+    if settings.broker_url is None:
+        fail(
+            "PLATFORM_BROKER_URL is not set: with the in-memory broker, tasks run "
+            "inside `platform serve`. Set it to redis://... to run "
+            f"`platform {command}`.",
+            2,
+        )
+
+
+@app.command()
+def worker() -> None:
+    """Run a task worker on the configured broker until interrupted."""
+    settings = _settings()
+    _needs_broker(settings, "worker")
+
+    async def work(container: Container) -> None:
+        await ensure_schema_current(container.engine())
+        await run_worker(container.tasks().broker)
+
+    with suppress(KeyboardInterrupt):
+        _run(work)
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the scheduler that kicks periodic jobs until interrupted."""
+    settings = _settings()
+    _needs_broker(settings, "scheduler")
+
+    async def work(container: Container) -> None:
+        await run_scheduler(
+            build_scheduler(
+                container.tasks(), drain_every_seconds=settings.outbox_poll_seconds
+            )
+        )
+
+    with suppress(KeyboardInterrupt):
+        _run(work)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Apply migrations up to REVISION (the latest by default)."""
+    settings = _settings()
+    upgrade_database(settings.resolved_database_url, revision)
+    typer.echo(f"database at {revision} ({_redacted(settings.resolved_database_url)})")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database and the one the code needs."""
+
+    async def work(container: Container) -> str | None:
+        return await current_revision(container.engine())
+
+    current = _run(work)
+    typer.echo(f"database: {current or 'empty'}; code needs: {head_revision()}")
+
+
+@outbox_app.command("drain")
+def outbox_drain() -> None:
+    """Deliver every due message of the outbox now."""
+
+    async def work(container: Container) -> str:
+        summary = await container.platform().outbox.drain()
+        return (
+            f"sent {summary.sent}, failed {summary.failed}, skipped {summary.skipped}"
+        )
+
+    typer.echo(_run(work))
+
+
+@audit_app.command("list")
+def audit_list(
+    action: Annotated[str | None, typer.Option(help="Only this action.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
+) -> None:
+    """Print the newest audit records."""
+
+    async def work(container: Container) -> list[str]:
+        page = await container.platform().audit.list_records(
+            None, PageRequest(page_size=limit), action=action
+        )
+        return [
+            f"{r.at.isoformat()} {r.action} actor={r.actor_id or '-'} "
+            f"{r.target_type}={r.target_id or '-'} from={r.client_address or '-'}"
+            for r in page.items
+        ]
+
+    for line in _run(work):
+        typer.echo(line)
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="The admin's email address.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    first_name: Annotated[str, typer.Option()] = "Admin",
+    last_name: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Create a verified staff account; an existing email is left unchanged."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def work(container: Container) -> tuple[str, bool]:
+        user, created = await container.platform().identity.create_admin(
+            email=email, password=password, first_name=first_name, last_name=last_name
+        )
+        return user.email, created
+
+    address, created = _run(work)
+    if created:
+        typer.echo(f"created admin {address}")
+    else:
+        typer.echo(f"an account for {address} already exists; nothing changed")
+
+
+def _redacted(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = rest.split("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
+
+
+def run() -> None:
+    app()

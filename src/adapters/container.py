@@ -1,0 +1,99 @@
+"""The composition root: the only place that knows every adapter."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dependency_injector import containers, providers
+
+from adapters.clock import SystemClock
+from adapters.mail import OutboxFolderMailer, SmtpMailer, SmtpSettings
+from adapters.persistence import create_engine, sql_uow_factory
+from adapters.security import Argon2PasswordHasher, JwtTokenSigner, LimitsLoginThrottle
+from adapters.security.throttle import throttle_storage
+from adapters.settings import Settings
+from adapters.worker import TaskiqDispatcher, build_broker, register_tasks
+from platform_core import IdentityPolicy, Platform, Ports
+
+
+def _identity_policy(settings: Settings) -> IdentityPolicy:
+    return IdentityPolicy(
+        frontend_url=settings.frontend_url,
+        access_ttl=timedelta(minutes=settings.access_token_minutes),
+        refresh_ttl=timedelta(days=settings.refresh_token_days),
+    )
+
+
+def _smtp_settings(settings: Settings) -> SmtpSettings:
+    return SmtpSettings(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+        use_tls=settings.smtp_tls,
+        timeout=float(settings.smtp_timeout_seconds),
+        sender=settings.mail_from,
+    )
+
+
+class Container(containers.DeclarativeContainer):
+    """Builds every service lazily from one Settings object."""
+
+    __self__ = providers.Self()
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    engine = providers.Singleton(create_engine, settings.provided.resolved_database_url)
+    uow_factory = providers.Singleton(sql_uow_factory, engine)
+    password_hasher = providers.Singleton(Argon2PasswordHasher)
+    token_signer = providers.Singleton(
+        JwtTokenSigner,
+        secret=settings.provided.resolved_secret_key.call(),
+        issuer=settings.provided.jwt_issuer,
+        audience=settings.provided.jwt_audience,
+    )
+    login_throttle = providers.Singleton(
+        LimitsLoginThrottle,
+        providers.Singleton(throttle_storage, settings.provided.redis_url),
+        per_account=settings.provided.login_failures_per_account,
+        per_address=settings.provided.login_failures_per_address,
+        window_minutes=settings.provided.login_failure_window_minutes,
+    )
+    mailer = providers.Selector(
+        settings.provided.mail_backend.value,
+        outbox=providers.Singleton(
+            OutboxFolderMailer,
+            folder=settings.provided.resolved_mail_outbox,
+            sender=settings.provided.mail_from,
+        ),
+        smtp=providers.Singleton(
+            SmtpMailer, providers.Callable(_smtp_settings, settings)
+        ),
+    )
+    broker = providers.Singleton(
+        build_broker,
+        settings.provided.broker_url,
+        idle_timeout_seconds=settings.provided.worker_idle_timeout_seconds,
+    )
+    tasks = providers.Singleton(
+        register_tasks, broker, providers.Callable(lambda c: c.platform, __self__)
+    )
+    dispatcher = providers.Singleton(TaskiqDispatcher, tasks)
+    ports = providers.Singleton(
+        Ports,
+        uow_factory=uow_factory,
+        clock=clock,
+        password_hasher=password_hasher,
+        token_signer=token_signer,
+        login_throttle=login_throttle,
+        mailer=mailer,
+        dispatcher=dispatcher,
+    )
+    platform = providers.Singleton(
+        Platform, ports, providers.Callable(_identity_policy, settings)
+    )
+
+
+def build_container(settings: Settings) -> Container:
+    return Container(settings=settings)

@@ -1,0 +1,82 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+
+from adapters.container import Container
+from adapters.http.auth import OPENAPI_COMPONENTS, provide_client
+from adapters.http.health import health, ready
+from adapters.http.identity import AuthController, MeController
+from adapters.http.problems import problem_details_plugin, unexpected_error
+from adapters.http.request_id import RequestIdMiddleware
+from adapters.runtime import Probe, Runtime
+from platform_core import Platform
+
+API_VERSION = "1.0.0"
+
+
+def _document_trailing_slashes(app: Litestar) -> None:
+    """Show API paths with the trailing slash the contract uses.
+
+    Litestar matches paths with or without it but documents them without.
+    """
+    schema = app.openapi_schema
+    schema.paths = {
+        (
+            path if not path.startswith("/api/") or path.endswith("/") else f"{path}/"
+        ): item
+        for path, item in (schema.paths or {}).items()
+    }
+
+
+def create_app(container: Container) -> Litestar:
+    """An app whose services all come from `container`."""
+    runtime = Runtime(container)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await runtime.start(serve_tasks_in_process=True, tolerate_broker_outage=True)
+        _document_trailing_slashes(app)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    def provide_platform() -> Platform:
+        return container.platform()
+
+    def provide_probes() -> dict[str, Probe]:
+        return runtime.readiness_probes()
+
+    app = Litestar(
+        route_handlers=[health, ready, AuthController, MeController],
+        dependencies={
+            "platform": Provide(provide_platform, sync_to_thread=False),
+            "client": Provide(provide_client, sync_to_thread=False),
+            "readiness_probes": Provide(provide_probes, sync_to_thread=False),
+        },
+        lifespan=[lifespan],
+        plugins=[problem_details_plugin()],
+        exception_handlers={Exception: unexpected_error},
+        request_max_body_size=container.settings().max_request_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Platform API",
+            version=API_VERSION,
+            description="Accounts, sessions and the workflows of event organizers.",
+            path="/schema",
+            components=OPENAPI_COMPONENTS,
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        debug=False,
+    )
+    # Litestar runs its own middleware only for routed requests; wrapping the
+    # handler gives 404s and 405s a request id too.
+    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    return app

@@ -1,0 +1,140 @@
+"""Every error as an RFC 9457 problem document with a stable `code`."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+
+from platform_core.shared.errors import (
+    AuthenticationFailed,
+    Conflict,
+    DomainError,
+    NotConfigured,
+    NotFound,
+    PermissionDenied,
+    QuotaExceeded,
+    Throttled,
+    ValidationFailed,
+)
+
+log = structlog.get_logger(__name__)
+
+TYPE_PREFIX = "urn:platform:problem:"
+
+_STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
+    (ValidationFailed, 400),
+    (AuthenticationFailed, 401),
+    (PermissionDenied, 403),
+    (QuotaExceeded, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Throttled, 429),
+    (NotConfigured, 503),
+]
+
+
+def _problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=status,
+        type_=f"{TYPE_PREFIX}{code}",
+        title=HTTPStatus(status).phrase,
+        detail=detail,
+        headers=headers,
+        extra={"code": code, **extra},
+    )
+
+
+def domain_error_to_problem(error: DomainError) -> ProblemDetailsException:
+    status = next((s for kind, s in _STATUS_BY_ERROR if isinstance(error, kind)), 400)
+    headers: dict[str, str] = {}
+    extra = dict(error.extra)
+    if isinstance(error, ValidationFailed) and error.errors:
+        extra["errors"] = [
+            {"field": e.field, "code": e.code, "message": e.message}
+            for e in error.errors
+        ]
+    if isinstance(error, Throttled):
+        headers["Retry-After"] = str(error.retry_after)
+        extra["retry_after"] = error.retry_after
+    if isinstance(error, AuthenticationFailed):
+        headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return _problem(status, error.code, error.detail, headers=headers or None, **extra)
+
+
+def _field_of(key: str | None) -> str:
+    if not key:
+        return "body"
+    return key.removeprefix("$.").removeprefix("$") or "body"
+
+
+def validation_to_problem(error: ValidationException) -> ProblemDetailsException:
+    errors = []
+    raw = error.extra if isinstance(error.extra, list) else []
+    for item in raw:
+        if isinstance(item, dict):
+            message = str(item.get("message", "Invalid value."))
+            code = "unknown_field" if "unknown field" in message else "invalid"
+            errors.append(
+                {"field": _field_of(item.get("key")), "code": code, "message": message}
+            )
+    return _problem(
+        400,
+        "validation_error",
+        "The request body or parameters are not valid.",
+        errors=errors,
+    )
+
+
+_CODE_BY_STATUS = {
+    401: "not_authenticated",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def http_error_to_problem(error: HTTPException) -> ProblemDetailsException:
+    status = error.status_code
+    code = _CODE_BY_STATUS.get(
+        status, HTTPStatus(status).phrase.lower().replace(" ", "_")
+    )
+    detail = error.detail if status < 500 else HTTPStatus(status).description
+    return _problem(status, code, detail, headers=error.headers)
+
+
+def unexpected_error(
+    request: Request[Any, Any, Any], error: Exception
+) -> Response[Any]:
+    log.exception("http.request.failed", path=request.url.path, method=request.method)
+    return _problem(
+        500, "internal_error", "Something went wrong on our side; it has been logged."
+    ).to_response(request)
+
+
+def problem_details_plugin() -> ProblemDetailsPlugin:
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(
+            exception_to_problem_detail_map={
+                DomainError: domain_error_to_problem,
+                ValidationException: validation_to_problem,
+                HTTPException: http_error_to_problem,
+            }
+        )
+    )

@@ -1,0 +1,159 @@
+"""The relational schema, as SQLAlchemy Core tables.
+
+The Alembic migrations are the source of truth; a contract test checks that
+these tables match the migrated database on every supported engine.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    Uuid,
+)
+from sqlalchemy.engine import Dialect
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant stored in UTC and always read back as an aware UTC datetime.
+
+    SQLite keeps no offset, so values are converted to UTC before they are
+    written and labelled UTC when they are read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored")
+        return value.astimezone(UTC)
+
+    def process_result_value(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+_Sequence = BigInteger().with_variant(Integer(), "sqlite")
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", Text(), nullable=False),
+    Column("first_name", Text(), nullable=False),
+    Column("last_name", Text(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("is_verified", Boolean(), nullable=False),
+    Column("verified_at", UtcDateTime(), nullable=True),
+    Column("is_active", Boolean(), nullable=False),
+    Column("is_staff", Boolean(), nullable=False),
+    Column("is_organizer", Boolean(), nullable=False),
+    Column("is_lms_owner", Boolean(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=True),
+)
+
+login_sessions = Table(
+    "login_sessions",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column(
+        "user_id",
+        Uuid(),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("refresh_token_id", Text(), nullable=False),
+    Column("user_agent", Text(), nullable=False),
+    Column("client_address", Text(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_used_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    Column("revoke_reason", Text(), nullable=True),
+    Index(None, "user_id"),
+)
+
+one_time_tokens = Table(
+    "one_time_tokens",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column(
+        "user_id",
+        Uuid(),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("purpose", String(32), nullable=False),
+    Column("token_hash", String(128), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
+    Index(None, "token_hash", unique=True),
+    Index(None, "user_id", "purpose"),
+)
+
+audit_records = Table(
+    "audit_records",
+    metadata,
+    Column("seq", _Sequence, primary_key=True, autoincrement=True),
+    Column("id", Uuid(), nullable=False, unique=True),
+    Column("action", Text(), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor_id", Uuid(), nullable=True),
+    Column("target_type", Text(), nullable=False),
+    Column("target_id", Text(), nullable=True),
+    Column("client_address", Text(), nullable=True),
+    Column("details", JSON(), nullable=False),
+    Index(None, "actor_id"),
+    Index(None, "action"),
+)
+
+outbox_messages = Table(
+    "outbox_messages",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("topic", Text(), nullable=False),
+    Column("payload", JSON(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=True),
+    Column("locked_until", UtcDateTime(), nullable=True),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+    Index(None, "sent_at", "next_attempt_at"),
+)

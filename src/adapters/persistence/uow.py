@@ -1,0 +1,108 @@
+"""The unit of work over one database connection and its transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from adapters.persistence.repositories import (
+    SqlAuditRepository,
+    SqlLoginSessionRepository,
+    SqlOneTimeTokenRepository,
+    SqlOutboxRepository,
+    SqlUserRepository,
+)
+
+
+class _Repositories:
+    __slots__ = ("audit", "login_sessions", "one_time_tokens", "outbox", "users")
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.users = SqlUserRepository(connection)
+        self.login_sessions = SqlLoginSessionRepository(connection)
+        self.one_time_tokens = SqlOneTimeTokenRepository(connection)
+        self.audit = SqlAuditRepository(connection)
+        self.outbox = SqlOutboxRepository(connection)
+
+
+class SqlUnitOfWork:
+    """Checks out a connection on entry; its repositories share one transaction.
+
+    The transaction begins with the first statement and, after `commit` or
+    `rollback`, a new one begins with the next statement. Leaving the block
+    rolls back whatever was not committed and returns the connection.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+        self._repositories: _Repositories | None = None
+
+    @property
+    def users(self) -> SqlUserRepository:
+        return self._open().users
+
+    @property
+    def login_sessions(self) -> SqlLoginSessionRepository:
+        return self._open().login_sessions
+
+    @property
+    def one_time_tokens(self) -> SqlOneTimeTokenRepository:
+        return self._open().one_time_tokens
+
+    @property
+    def audit(self) -> SqlAuditRepository:
+        return self._open().audit
+
+    @property
+    def outbox(self) -> SqlOutboxRepository:
+        return self._open().outbox
+
+    def _open(self) -> _Repositories:
+        if self._repositories is None:
+            raise RuntimeError("the unit of work is used outside `async with`")
+        return self._repositories
+
+    async def __aenter__(self) -> Self:
+        if self._connection is not None:
+            raise RuntimeError("the unit of work is already open")
+        self._connection = await self._engine.connect()
+        self._repositories = _Repositories(self._connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection, self._repositories = self._connection, None, None
+        if connection is None:
+            return
+        try:
+            await connection.rollback()
+        finally:
+            await connection.close()
+
+    async def commit(self) -> None:
+        await self._active_connection().commit()
+
+    async def rollback(self) -> None:
+        await self._active_connection().rollback()
+
+    def _active_connection(self) -> AsyncConnection:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is used outside `async with`")
+        return self._connection
+
+
+def sql_uow_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
+    """A factory of units of work on `engine`, for the core's `uow_factory`."""
+
+    def create() -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine)
+
+    return create

@@ -1,0 +1,76 @@
+"""Starting and stopping what a serving or working process needs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import redis.asyncio as redis
+import structlog
+from redis.exceptions import RedisError
+
+from adapters.container import Container
+from adapters.persistence import ensure_schema_current, ping
+from adapters.worker import OutboxPoller
+
+log = structlog.get_logger(__name__)
+
+Probe = Callable[[], Awaitable[None]]
+
+
+class Runtime:
+    """Checks the schema, starts the broker and, in embedded mode, the outbox poller."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+        self._poller: OutboxPoller | None = None
+
+    async def start(
+        self, *, serve_tasks_in_process: bool, tolerate_broker_outage: bool = False
+    ) -> None:
+        """Refuse an out-of-date schema; a server may start while the broker is down."""
+        settings = self._container.settings()
+        await ensure_schema_current(self._container.engine())
+        self._container.tasks()
+        try:
+            await self._container.broker().startup()
+        except (OSError, RedisError) as error:
+            if not tolerate_broker_outage:
+                raise
+            log.error("runtime.broker.unavailable", error=str(error))
+        if settings.broker_url is None and serve_tasks_in_process:
+            self._poller = OutboxPoller(
+                self._container.platform(), interval=settings.outbox_poll_seconds
+            )
+            self._poller.start()
+        log.info(
+            "runtime.started",
+            database=self._container.engine().url.get_backend_name(),
+            broker="redis" if settings.broker_url else "in-memory",
+            mail=settings.mail_backend.value,
+        )
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            await self._poller.stop()
+            self._poller = None
+        await self._container.broker().shutdown()
+        await self._container.engine().dispose()
+        log.info("runtime.stopped")
+
+    def readiness_probes(self) -> dict[str, Probe]:
+        settings = self._container.settings()
+        engine = self._container.engine()
+
+        async def database() -> None:
+            await ping(engine)
+
+        async def broker() -> None:
+            if settings.broker_url is None:
+                return
+            client = redis.from_url(settings.broker_url, socket_timeout=2)
+            try:
+                await client.ping()
+            finally:
+                await client.aclose()
+
+        return {"database": database, "broker": broker}

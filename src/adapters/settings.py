@@ -1,0 +1,158 @@
+"""One typed settings object, read once from `PLATFORM_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "PLATFORM_"
+MIN_SECRET_LENGTH = 32
+IGNORED_PREFIX = "TEST_"
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+Positive = Annotated[int, Field(ge=1)]
+
+
+class MailBackend(StrEnum):
+    OUTBOX = "outbox"
+    SMTP = "smtp"
+
+
+class LogFormat(StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
+
+
+class SettingsError(Exception):
+    """A configuration value is wrong; the message names the variable."""
+
+
+class Settings(BaseModel):
+    """Every setting of the platform; see the README for what each one does."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: Port = 8000
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    broker_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str | None = None
+    jwt_issuer: str = "platform"
+    jwt_audience: str = "platform-api"
+    access_token_minutes: Positive = 15
+    refresh_token_days: Positive = 14
+    frontend_url: str = "http://localhost:3000"
+    mail_backend: MailBackend = MailBackend.OUTBOX
+    mail_outbox: Path | None = None
+    mail_from: str = "Platform <no-reply@localhost>"
+    smtp_host: str = "localhost"
+    smtp_port: Port = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_tls: bool = False
+    smtp_timeout_seconds: Positive = 10
+    max_request_bytes: Positive = 1_048_576
+    login_failures_per_account: Positive = 5
+    login_failures_per_address: Positive = 20
+    login_failure_window_minutes: Positive = 15
+    outbox_poll_seconds: Positive = 10
+    worker_idle_timeout_seconds: Positive = 60
+    log_level: str = "info"
+    log_format: LogFormat = LogFormat.CONSOLE
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(
+            ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+        ):
+            raise ValueError(
+                "use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db"
+            )
+        return value
+
+    @field_validator("broker_url", "redis_url")
+    @classmethod
+    def _redis_only(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("redis", "rediss"):
+            raise ValueError("use a redis:// or rediss:// URL, or leave it unset")
+        return value
+
+    @field_validator("frontend_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("use an absolute http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(f"use at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.lower() not in ("debug", "info", "warning", "error"):
+            raise ValueError("use debug, info, warning or error")
+        return value.lower()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'platform.sqlite3'}"
+
+    @property
+    def resolved_mail_outbox(self) -> Path:
+        return self.mail_outbox or self.data_dir / "outbox"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept under the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return key_file.read_text().strip()
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings; a wrong value raises SettingsError naming its variable."""
+    source = os.environ if environ is None else environ
+    values = {
+        key[len(ENV_PREFIX) :].lower(): value
+        for key, value in source.items()
+        if key.startswith(ENV_PREFIX)
+        and value != ""
+        and not key.startswith(ENV_PREFIX + IGNORED_PREFIX)
+    }
+    unknown = sorted(name for name in values if name not in Settings.model_fields)
+    if unknown:
+        raise SettingsError(f"{ENV_PREFIX}{unknown[0].upper()}: not a known setting")
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = (
+            f"{ENV_PREFIX}{str(first['loc'][0]).upper()}"
+            if first["loc"]
+            else ENV_PREFIX
+        )
+        raise SettingsError(f"{name}: {first['msg']}") from error

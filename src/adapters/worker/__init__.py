@@ -1,0 +1,38 @@
+"""taskiq integration: broker choice, outbox tasks, scheduler and in-process runners.
+
+Nothing is built at import time: the composition root calls `build_broker`,
+registers the tasks on it with `register_tasks`, and hands the result to
+`TaskiqDispatcher`, `build_scheduler`, `run_worker` and `run_scheduler`.
+"""
+
+from adapters.worker.broker import build_broker
+from adapters.worker.poller import OutboxPoller
+from adapters.worker.runner import run_worker
+from adapters.worker.scheduler import (
+    FixedScheduleSource,
+    build_scheduler,
+    run_scheduler,
+)
+from adapters.worker.tasks import (
+    DELIVER_TASK,
+    DRAIN_TASK,
+    OutboxTasks,
+    PlatformProvider,
+    TaskiqDispatcher,
+    register_tasks,
+)
+
+__all__ = [
+    "DELIVER_TASK",
+    "DRAIN_TASK",
+    "FixedScheduleSource",
+    "OutboxPoller",
+    "OutboxTasks",
+    "PlatformProvider",
+    "TaskiqDispatcher",
+    "build_broker",
+    "build_scheduler",
+    "register_tasks",
+    "run_scheduler",
+    "run_worker",
+]

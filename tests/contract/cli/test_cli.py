@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from adapters.cli.main import app
+from tests.contract.http.conftest import settings_env
+from tests.support import PASSWORD
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return settings_env(tmp_path)
+
+
+def invoke(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args), env=env, input=stdin)
+    return result.exit_code, result.output
+
+
+class TestDatabaseCommands:
+    def test_upgrade_brings_an_empty_database_to_the_head(
+        self, env: dict[str, str]
+    ) -> None:
+        code, before = invoke(env, "db", "current")
+        assert code == 0
+        assert "database: empty" in before
+
+        code, _ = invoke(env, "db", "upgrade")
+        assert code == 0
+
+        code, after = invoke(env, "db", "current")
+        current, needed = after.split(";")
+        assert current.split(": ")[1].strip() == needed.split(": ")[1].strip()
+
+    def test_serve_refuses_an_out_of_date_schema_naming_the_fix(
+        self, env: dict[str, str]
+    ) -> None:
+        code, output = invoke(env, "serve")
+        assert code == 1
+        assert "platform db upgrade" in output
+
+
+class TestCreateAdmin:
+    def test_creates_once_and_then_says_it_exists(self, env: dict[str, str]) -> None:
+        invoke(env, "db", "upgrade")
+
+        code, first = invoke(
+            env,
+            "create-admin",
+            "--email",
+            "Root@Example.org",
+            "--password-stdin",
+            stdin=f"{PASSWORD}\n",
+        )
+        assert (code, first.strip()) == (0, "created admin root@example.org")
+
+        code, second = invoke(
+            env,
+            "create-admin",
+            "--email",
+            "root@example.org",
+            "--password-stdin",
+            stdin="some other long password\n",
+        )
+        assert code == 0
+        assert "already exists; nothing changed" in second
+
+        code, audit = invoke(env, "audit", "list", "--action", "identity.admin.created")
+        assert code == 0
+        assert len(audit.strip().splitlines()) == 1
+
+    def test_weak_password_is_one_line_and_a_non_zero_exit(
+        self, env: dict[str, str]
+    ) -> None:
+        invoke(env, "db", "upgrade")
+
+        code, output = invoke(
+            env,
+            "create-admin",
+            "--email",
+            "root@example.org",
+            "--password-stdin",
+            stdin="short\n",
+        )
+
+        assert code == 1
+        assert output.startswith("error: ")
+        assert "at least 12 characters" in output
+
+
+class TestSettings:
+    def test_a_wrong_value_stops_start_up_naming_the_variable(
+        self, env: dict[str, str]
+    ) -> None:
+        code, output = invoke({**env, "PLATFORM_PORT": "eighty"}, "db", "upgrade")
+
+        assert code == 2
+        assert output.startswith("error: PLATFORM_PORT:")
+
+    def test_worker_without_a_broker_explains_how_to_get_one(
+        self, env: dict[str, str]
+    ) -> None:
+        code, output = invoke(env, "worker")
+
+        assert code == 2
+        assert "PLATFORM_BROKER_URL" in output

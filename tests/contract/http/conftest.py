@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from adapters.container import Container, build_container
+from adapters.http.app import create_app
+from adapters.persistence import upgrade_database
+from adapters.settings import load_settings
+from tests.support import PASSWORD, token_from_link
+
+MAIL_WAIT_SECONDS = 10.0
+
+
+@dataclass
+class Api:
+    """The real app on a fresh SQLite database, with mail in an outbox folder."""
+
+    client: AsyncTestClient[Any]
+    container: Container
+    outbox: Path
+
+    def mails(self) -> list[EmailMessage]:
+        found = []
+        for path in sorted(
+            self.outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns
+        ):
+            message = email.message_from_bytes(
+                path.read_bytes(), policy=email.policy.default
+            )
+            assert isinstance(message, EmailMessage)
+            found.append(message)
+        return found
+
+    async def wait_for_mails(self, count: int) -> list[EmailMessage]:
+        """The outbox folder once it holds `count` messages."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + MAIL_WAIT_SECONDS
+        while len(self.mails()) < count:
+            if loop.time() > deadline:
+                raise AssertionError(
+                    f"expected {count} mails, found {len(self.mails())}"
+                )
+            await asyncio.sleep(0.02)
+        return self.mails()
+
+    async def last_link_token(self, path: str, *, count: int) -> str:
+        mails = await self.wait_for_mails(count)
+        body = mails[-1].get_body(preferencelist=("plain",))
+        assert body is not None
+        return token_from_link(body.get_content(), path)
+
+    async def signup(self, email_address: str = "ada@example.org") -> None:
+        response = await self.client.post(
+            "/api/v1/auth/signup/",
+            json={
+                "email": email_address,
+                "password": PASSWORD,
+                "full_name": "Ada Lovelace",
+            },
+        )
+        assert response.status_code == 201, response.text
+
+    async def verified_user(
+        self, email_address: str = "ada@example.org"
+    ) -> dict[str, str]:
+        """Sign up and verify; returns the `access` and `refresh` tokens."""
+        before = len(self.mails())
+        await self.signup(email_address)
+        token = await self.last_link_token("verify-email", count=before + 1)
+        response = await self.client.post(
+            "/api/v1/auth/verify-email/", json={"token": token}
+        )
+        assert response.status_code == 200, response.text
+        tokens: dict[str, str] = response.json()
+        return tokens
+
+    async def login(self, email_address: str = "ada@example.org") -> dict[str, str]:
+        response = await self.client.post(
+            "/api/v1/auth/token/", json={"email": email_address, "password": PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        tokens: dict[str, str] = response.json()
+        return tokens
+
+
+def bearer(tokens: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['access']}"}
+
+
+def settings_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    return {
+        "PLATFORM_DATA_DIR": str(data_dir),
+        "PLATFORM_SECRET_KEY": "test-secret-" + "k" * 40,
+        "PLATFORM_FRONTEND_URL": "https://app.test",
+        "PLATFORM_MAX_REQUEST_BYTES": "65536",
+        **extra,
+    }
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    settings = load_settings(settings_env(tmp_path))
+    await asyncio.to_thread(upgrade_database, settings.resolved_database_url)
+    container = build_container(settings)
+    async with AsyncTestClient(create_app(container)) as client:
+        yield Api(client, container, settings.resolved_mail_outbox)

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from adapters.container import build_container
+from adapters.http.app import create_app
+from adapters.persistence import SchemaOutOfDate
+from adapters.settings import load_settings
+from tests.contract.http.conftest import Api, settings_env
+
+
+class TestOperations:
+    async def test_health_answers_while_the_process_lives(self, api: Api) -> None:
+        response = await api.client.get("/health")
+        assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+    async def test_ready_checks_database_and_broker(self, api: Api) -> None:
+        response = await api.client.get("/ready")
+        assert response.status_code == 200
+        assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+    async def test_ready_is_503_when_the_broker_is_unreachable(
+        self, tmp_path: Path
+    ) -> None:
+        settings = load_settings(
+            settings_env(tmp_path, PLATFORM_BROKER_URL="redis://127.0.0.1:1/0")
+        )
+        from adapters.persistence import upgrade_database
+
+        upgrade_database(settings.resolved_database_url)
+        container = build_container(settings)
+        async with AsyncTestClient(create_app(container)) as client:
+            response = await client.get("/ready")
+
+        assert response.status_code == 503
+        assert response.json()["checks"]["broker"] == "unavailable"
+
+    async def test_openapi_describes_the_identity_endpoints(self, api: Api) -> None:
+        response = await api.client.get("/schema/openapi.json")
+
+        assert response.status_code == 200
+        paths = response.json()["paths"]
+        for path in (
+            "/api/v1/auth/signup/",
+            "/api/v1/auth/token/",
+            "/api/v1/users/me/sessions/{uuid}/",
+        ):
+            assert path in paths
+
+    async def test_every_response_carries_a_request_id(self, api: Api) -> None:
+        ok = await api.client.get("/health")
+        missing = await api.client.get("/no/such/path")
+        echoed = await api.client.get("/health", headers={"X-Request-ID": "abc-123"})
+
+        assert len(ok.headers["x-request-id"]) >= 16
+        assert missing.status_code == 404
+        assert missing.json()["code"] == "not_found"
+        assert missing.headers["x-request-id"]
+        assert echoed.headers["x-request-id"] == "abc-123"
+
+    async def test_wrong_method_is_a_405_problem(self, api: Api) -> None:
+        response = await api.client.get("/api/v1/auth/signup/")
+        assert (response.status_code, response.json()["code"]) == (
+            405,
+            "method_not_allowed",
+        )
+
+
+async def test_app_refuses_to_start_on_an_unmigrated_database(tmp_path: Path) -> None:
+    container = build_container(load_settings(settings_env(tmp_path)))
+
+    with pytest.raises(BaseExceptionGroup) as refused:
+        async with AsyncTestClient(create_app(container)):
+            pass
+
+    assert refused.group_contains(SchemaOutOfDate, match="platform db upgrade")

@@ -1,0 +1,131 @@
+"""Builders of valid entities, with overridable fields, and a concurrency helper."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+from platform_core.audit.model import AuditRecord
+from platform_core.identity.model import LoginSession, OneTimeToken, TokenPurpose, User
+from platform_core.outbox.model import OutboxMessage
+from platform_core.shared.ids import digest, new_secret
+from platform_core.uow import UnitOfWork, UnitOfWorkFactory
+
+T = TypeVar("T")
+
+Entity = User | LoginSession | OneTimeToken | AuditRecord | OutboxMessage
+
+NOW = datetime(2031, 5, 17, 9, 30, 15, 123456, tzinfo=UTC)
+"""The instant the tests treat as now; it has microseconds on purpose."""
+
+_serial = itertools.count(1)
+
+
+def a_user(**fields: Any) -> User:
+    n = next(_serial)
+    defaults: dict[str, Any] = {
+        "email": f"user{n}@example.org",
+        "password_hash": f"$argon2id$v=19$m=65536,t=3,p=4$hash{n}",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "created_at": NOW,
+    }
+    return User(**(defaults | fields))
+
+
+def a_session(user: User, **fields: Any) -> LoginSession:
+    defaults: dict[str, Any] = {
+        "user_id": user.id,
+        "refresh_token_id": new_secret(),
+        "user_agent": "Mozilla/5.0",
+        "client_address": "203.0.113.7",
+        "created_at": NOW,
+        "last_used_at": NOW,
+        "expires_at": NOW + timedelta(days=30),
+    }
+    return LoginSession(**(defaults | fields))
+
+
+def a_token(
+    user: User, purpose: TokenPurpose = TokenPurpose.VERIFY_EMAIL, **fields: Any
+) -> OneTimeToken:
+    defaults: dict[str, Any] = {
+        "user_id": user.id,
+        "purpose": purpose,
+        "token_hash": digest(new_secret()),
+        "created_at": NOW,
+        "expires_at": NOW + timedelta(days=1),
+    }
+    return OneTimeToken(**(defaults | fields))
+
+
+def an_audit_record(
+    action: str = "identity.login.succeeded", **fields: Any
+) -> AuditRecord:
+    defaults: dict[str, Any] = {
+        "action": action,
+        "at": NOW,
+        "actor_id": None,
+        "target_type": "user",
+        "target_id": None,
+        "client_address": "203.0.113.7",
+        "details": {"user_agent": "Mozilla/5.0"},
+    }
+    return AuditRecord(**(defaults | fields))
+
+
+def a_message(
+    topic: str = "identity.mail.verify_email", **fields: Any
+) -> OutboxMessage:
+    defaults: dict[str, Any] = {
+        "topic": topic,
+        "payload": {"to": "ada@example.org", "link": "https://app.test/verify?t=1"},
+        "created_at": NOW,
+    }
+    return OutboxMessage(**(defaults | fields))
+
+
+async def in_parallel(
+    uow_factory: UnitOfWorkFactory,
+    count: int,
+    work: Callable[[UnitOfWork], Awaitable[T]],
+) -> list[T]:
+    """Runs `work` in `count` concurrent units of work, committing each."""
+
+    async def one() -> T:
+        async with uow_factory() as uow:
+            result = await work(uow)
+            await uow.commit()
+            return result
+
+    return list(await asyncio.gather(*(one() for _ in range(count))))
+
+
+class Given(Protocol):
+    """Stores entities, in order, in one committed unit of work."""
+
+    async def __call__(self, *entities: Entity) -> None: ...
+
+
+async def store(uow_factory: UnitOfWorkFactory, *entities: Entity) -> None:
+    async with uow_factory() as uow:
+        for entity in entities:
+            await _add(uow, entity)
+        await uow.commit()
+
+
+async def _add(uow: UnitOfWork, entity: Entity) -> None:
+    match entity:
+        case User():
+            await uow.users.add(entity)
+        case LoginSession():
+            await uow.login_sessions.add(entity)
+        case OneTimeToken():
+            await uow.one_time_tokens.add(entity)
+        case AuditRecord():
+            await uow.audit.add(entity)
+        case OutboxMessage():
+            await uow.outbox.add(entity)

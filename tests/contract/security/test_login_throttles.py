@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from adapters.memory import ManualClock, MemoryLoginThrottle
+from adapters.security import LimitsLoginThrottle
+from adapters.security.throttle import throttle_storage
+from platform_core.identity.ports import LoginThrottle
+
+
+def redis_url() -> str:
+    url = os.environ.get("PLATFORM_TEST_REDIS_URL")
+    if not url:
+        pytest.fail("set PLATFORM_TEST_REDIS_URL (the Makefile sets it) to run this")
+    return url
+
+
+ThrottleFactory = Callable[[], LoginThrottle]
+
+
+@pytest.fixture(params=["memory", "limits-memory", "limits-redis"])
+async def make_throttle(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[ThrottleFactory]:
+    """A factory of throttles that share one store, like processes of one site."""
+    if request.param == "memory":
+        clock = ManualClock()
+        shared = MemoryLoginThrottle(clock, per_account=3, per_address=5)
+        yield lambda: shared
+        return
+    url = redis_url() if request.param == "limits-redis" else None
+    local = throttle_storage(None)
+    stores = []
+
+    def build() -> LoginThrottle:
+        storage = throttle_storage(url) if url else local
+        stores.append(storage)
+        return LimitsLoginThrottle(
+            storage, per_account=3, per_address=5, window_minutes=15
+        )
+
+    yield build
+    for storage in stores:
+        await storage.reset()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex}"
+
+
+class TestLoginThrottleContract:
+    async def test_account_is_held_back_after_its_limit(
+        self, make_throttle: ThrottleFactory
+    ) -> None:
+        throttle = make_throttle()
+        account = unique("account")
+        for _ in range(3):
+            assert await throttle.retry_after(account=account, address=None) is None
+            await throttle.record_failure(account=account, address=None)
+
+        wait = await throttle.retry_after(account=account, address=None)
+        assert wait is not None
+        assert 0 < wait <= 15 * 60
+
+    async def test_address_is_held_back_across_accounts(
+        self, make_throttle: ThrottleFactory
+    ) -> None:
+        throttle = make_throttle()
+        address = unique("address")
+        for _ in range(5):
+            await throttle.record_failure(account=unique("account"), address=address)
+
+        assert await throttle.retry_after(account=unique("fresh"), address=address)
+        assert await throttle.retry_after(account=unique("fresh"), address=None) is None
+
+    async def test_clearing_an_account_lets_it_try_again(
+        self, make_throttle: ThrottleFactory
+    ) -> None:
+        throttle = make_throttle()
+        account = unique("account")
+        for _ in range(3):
+            await throttle.record_failure(account=account, address=None)
+
+        await throttle.clear(account=account)
+
+        assert await throttle.retry_after(account=account, address=None) is None
+
+    async def test_failures_counted_by_one_instance_hold_for_another(
+        self, make_throttle: ThrottleFactory
+    ) -> None:
+        first, second = make_throttle(), make_throttle()
+        account = unique("account")
+        for throttle in (first, second, first):
+            await throttle.record_failure(account=account, address=None)
+
+        assert await second.retry_after(account=account, address=None)
