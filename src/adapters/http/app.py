@@ -74,6 +74,7 @@ def create_app(container: Container) -> Litestar:
             components=OPENAPI_COMPONENTS,
             render_plugins=[ScalarRenderPlugin()],
         ),
+        logging_config=None,
         debug=False,
     )
     # Litestar runs its own middleware only for routed requests; wrapping the

@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from adapters.http.auth import SECURITY, provide_principal
@@ -143,7 +144,7 @@ class AuthController(Controller):
     @post("/signup/", summary="Create an account and mail its verification link")
     async def signup(
         self,
-        data: SignupRequest,
+        data: JSONBody[SignupRequest],
         platform: NamedDependency[Platform],
         client: NamedDependency[ClientInfo],
     ) -> SignupResponse:
@@ -165,7 +166,7 @@ class AuthController(Controller):
     )
     async def verify_email(
         self,
-        data: VerifyEmailRequest,
+        data: JSONBody[VerifyEmailRequest],
         platform: NamedDependency[Platform],
         client: NamedDependency[ClientInfo],
     ) -> TokenPairResponse:
@@ -175,7 +176,7 @@ class AuthController(Controller):
     @post("/token/", status_code=HTTP_200_OK, summary="Sign in with email and password")
     async def token(
         self,
-        data: TokenRequest,
+        data: JSONBody[TokenRequest],
         platform: NamedDependency[Platform],
         client: NamedDependency[ClientInfo],
     ) -> TokenPairResponse:
@@ -187,7 +188,7 @@ class AuthController(Controller):
     @post("/token/refresh/", status_code=HTTP_200_OK, summary="Rotate a refresh token")
     async def refresh(
         self,
-        data: RefreshRequest,
+        data: JSONBody[RefreshRequest],
         platform: NamedDependency[Platform],
         client: NamedDependency[ClientInfo],
     ) -> TokenPairResponse:
@@ -203,7 +204,7 @@ class AuthController(Controller):
     )
     async def password_reset(
         self,
-        data: PasswordResetRequest,
+        data: JSONBody[PasswordResetRequest],
         platform: NamedDependency[Platform],
         client: NamedDependency[ClientInfo],
     ) -> DetailResponse:
@@ -219,7 +220,7 @@ class AuthController(Controller):
     )
     async def password_reset_confirm(
         self,
-        data: PasswordResetConfirmRequest,
+        data: JSONBody[PasswordResetConfirmRequest],
         platform: NamedDependency[Platform],
         client: NamedDependency[ClientInfo],
     ) -> DetailResponse:
@@ -237,7 +238,7 @@ class AuthController(Controller):
     )
     async def password_change(
         self,
-        data: PasswordChangeRequest,
+        data: JSONBody[PasswordChangeRequest],
         platform: NamedDependency[Platform],
         principal: NamedDependency[Principal],
         client: NamedDependency[ClientInfo],
@@ -266,7 +267,7 @@ class MeController(Controller):
     @patch("/", summary="Change my names")
     async def update_me(
         self,
-        data: ProfileUpdateRequest,
+        data: JSONBody[ProfileUpdateRequest],
         platform: NamedDependency[Platform],
         principal: NamedDependency[Principal],
     ) -> UserResponse:
@@ -294,7 +295,7 @@ class MeController(Controller):
     )
     async def revoke_session(
         self,
-        uuid: UUID,
+        uuid: FromPath[UUID],
         platform: NamedDependency[Platform],
         principal: NamedDependency[Principal],
         client: NamedDependency[ClientInfo],
