@@ -9,6 +9,7 @@ from email.utils import format_datetime, parseaddr
 
 from platform_core.notifications.model import MailMessage
 
+MAX_8BIT_LINE = 998
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
 
 
@@ -33,6 +34,12 @@ def recipient_domain(address: str) -> str:
     return address.rpartition("@")[2] or "unknown"
 
 
+def _encoding(body: str) -> str:
+    """8bit keeps links readable in the saved file; longer lines need quoting."""
+    longest = max((len(line.encode()) for line in body.splitlines()), default=0)
+    return "8bit" if longest <= MAX_8BIT_LINE else "quoted-printable"
+
+
 def build_email(
     message: MailMessage,
     *,
@@ -51,9 +58,9 @@ def build_email(
     email["Subject"] = message.subject
     email["Date"] = format_datetime(sent_at or datetime.now(UTC))
     email["Message-ID"] = f"<{check_message_id(message_id)}@{sender_domain(sender)}>"
-    email.set_content(message.text, charset="utf-8", cte="quoted-printable")
+    email.set_content(message.text, charset="utf-8", cte=_encoding(message.text))
     email.add_alternative(
-        message.html, subtype="html", charset="utf-8", cte="quoted-printable"
+        message.html, subtype="html", charset="utf-8", cte=_encoding(message.html)
     )
     for attachment in message.attachments:
         maintype, slash, subtype = attachment.content_type.partition("/")

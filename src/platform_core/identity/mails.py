@@ -9,10 +9,11 @@ from platform_core.notifications.model import MailMessage
 
 
 def _html(greeting: str, lines: list[str], link: str | None = None) -> str:
-    body = "".join(f"<p>{escape(line)}</p>" for line in lines)
+    paragraphs = [escape(greeting), *(escape(line) for line in lines)]
     if link is not None:
-        body += f'<p><a href="{escape(link, quote=True)}">{escape(link)}</a></p>'
-    return f"<html><body><p>{escape(greeting)}</p>{body}</body></html>"
+        paragraphs.append(f'<a href="{escape(link, quote=True)}">{escape(link)}</a>')
+    body = "\n".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+    return f"<html>\n<body>\n{body}\n</body>\n</html>\n"
 
 
 def _greeting(user: User) -> str:

@@ -18,6 +18,7 @@ from adapters.worker import (
     build_broker,
     build_scheduler,
     run_scheduler,
+    run_worker,
 )
 from platform_core import IdentityPolicy, Platform
 from platform_core.outbox.model import FIRST_RETRY_DELAY
@@ -150,6 +151,10 @@ class TestScheduler:
             running.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(running, 5)
+
+    async def test_a_separate_worker_needs_a_real_broker(self) -> None:
+        with pytest.raises(ValueError, match="Redis"):
+            await run_worker(in_memory_broker())
 
     def test_drain_interval_must_be_whole_seconds(self) -> None:
         core = wire(in_memory_broker())

@@ -70,8 +70,8 @@ async def running(job: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
         yield
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 5)
+        await asyncio.wait({task}, timeout=5)
+        assert task.done(), "the background job did not stop within 5 s"
 
 
 async def pending_count(redis_url: str, stream: str, group: str) -> int:
