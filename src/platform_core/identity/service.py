@@ -350,16 +350,25 @@ class IdentityService:
                 "Too many failed sign-in attempts; try again later.", retry_after=wait
             )
 
-        now = self._clock.now()
         async with self._uow() as uow:
             user = await uow.users.get_by_email(account)
-            if user is not None and user.is_active:
-                if await self._hasher.verify(user.password_hash, password):
-                    pair = await self._complete_login(uow, user, password, client, now)
-                    await self._throttle.clear(account=account)
-                    return pair
-            else:
-                await self._hasher.verify(await self._timing_hash(), password)
+        if user is not None and user.is_active:
+            valid = await self._hasher.verify(user.password_hash, password)
+        else:
+            await self._hasher.verify(await self._timing_hash(), password)
+            valid = False
+
+        now = self._clock.now()
+        async with self._uow() as uow:
+            current = await uow.users.get(user.id) if valid and user else None
+            if (
+                current is not None
+                and user is not None
+                and current.password_hash == user.password_hash
+            ):
+                pair = await self._complete_login(uow, current, password, client, now)
+                await self._throttle.clear(account=account)
+                return pair
             await write_audit(
                 uow.audit,
                 "identity.login.failed",
