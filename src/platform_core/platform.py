@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from platform_core.audit.service import AuditService
+from platform_core.billing.service import BillingService
 from platform_core.identity.ports import LoginThrottle, PasswordHasher, TokenSigner
 from platform_core.identity.service import IdentityPolicy, IdentityService
 from platform_core.notifications.ports import Mailer
@@ -43,3 +44,4 @@ class Platform:
         )
         self.outbox = OutboxService(ports.uow_factory, ports.clock, ports.mailer)
         self.audit = AuditService(ports.uow_factory)
+        self.billing = BillingService(ports.uow_factory, ports.clock)

@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from platform_core.audit.ports import AuditRepository
+from platform_core.billing.ports import PlanRepository
 from platform_core.identity.ports import (
     LoginSessionRepository,
     OneTimeTokenRepository,
@@ -32,6 +33,9 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def plans(self) -> PlanRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 import uvicorn
 
+from adapters.cli.plans import PlanFile, describe, read_plan_document
 from adapters.container import Container, build_container
 from adapters.logging import configure_logging
 from adapters.persistence import (
@@ -37,9 +38,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 outbox_app = typer.Typer(help="The outbox of mail and other side effects.")
 audit_app = typer.Typer(help="The audit trail.")
+plans_app = typer.Typer(help="The plan catalogue.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(audit_app, name="audit")
+app.add_typer(plans_app, name="plans")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -68,11 +71,15 @@ def _run(work: Callable[[Container], Coroutine[Any, Any, T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except ValidationFailed as error:
-        reasons = "; ".join(f"{e.field}: {e.message}" for e in error.errors)
-        fail(f"{error.detail} {reasons}".strip())
     except (DomainError, SchemaOutOfDate) as error:
-        fail(str(error))
+        fail(_explain(error))
+
+
+def _explain(error: Exception) -> str:
+    if isinstance(error, ValidationFailed):
+        reasons = "; ".join(f"{e.field}: {e.message}" for e in error.errors)
+        return f"{error.detail} {reasons}".strip()
+    return str(error)
 
 
 @app.command()
@@ -201,6 +208,35 @@ def audit_list(
 
     for line in _run(work):
         typer.echo(line)
+
+
+@plans_app.command("list")
+def plans_list() -> None:
+    """Print every plan, hidden ones included."""
+
+    async def work(container: Container) -> list[str]:
+        return [
+            describe(plan)
+            for plan in await container.platform().billing.list_all_plans()
+        ]
+
+    for line in _run(work):
+        typer.echo(line)
+
+
+@plans_app.command("upsert")
+def plans_upsert(source: PlanFile) -> None:
+    """Create a plan or replace the one with the same code, from a JSON document."""
+    try:
+        plan = read_plan_document(source)
+    except (typer.BadParameter, OSError, ValidationFailed) as error:
+        fail(_explain(error))
+
+    async def work(container: Container) -> bool:
+        return await container.platform().billing.upsert_plan(None, plan)
+
+    created = _run(work)
+    typer.echo(f"{'created' if created else 'updated'} plan {plan.code}")
 
 
 @app.command("create-admin")

@@ -12,6 +12,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 
 from adapters.container import Container
 from adapters.http.auth import OPENAPI_COMPONENTS, provide_client
+from adapters.http.billing import PlanController
 from adapters.http.health import health, ready
 from adapters.http.identity import AuthController, MeController
 from adapters.http.problems import problem_details_plugin, unexpected_error
@@ -56,7 +57,7 @@ def create_app(container: Container) -> Litestar:
         return runtime.readiness_probes()
 
     app = Litestar(
-        route_handlers=[health, ready, AuthController, MeController],
+        route_handlers=[health, ready, AuthController, MeController, PlanController],
         dependencies={
             "platform": Provide(provide_platform, sync_to_thread=False),
             "client": Provide(provide_client, sync_to_thread=False),

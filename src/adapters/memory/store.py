@@ -12,6 +12,7 @@ from typing import Self
 from uuid import UUID
 
 from platform_core.audit.model import AuditRecord
+from platform_core.billing.model import Plan
 from platform_core.identity.model import LoginSession, OneTimeToken, TokenPurpose, User
 from platform_core.identity.ports import DuplicateEmail
 from platform_core.outbox.model import OutboxMessage
@@ -24,6 +25,7 @@ class _Tables:
     one_time_tokens: dict[UUID, OneTimeToken] = field(default_factory=dict)
     audit: list[AuditRecord] = field(default_factory=list)
     outbox: dict[UUID, OutboxMessage] = field(default_factory=dict)
+    plans: dict[str, Plan] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -240,6 +242,23 @@ class MemoryOutboxRepository:
         message.locked_until = None
 
 
+class MemoryPlanRepository:
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    async def list(self, *, public_only: bool = False) -> Sequence[Plan]:
+        plans = [p for p in self._t.plans.values() if p.is_public or not public_only]
+        return sorted(plans, key=lambda p: (p.sort_order, p.code))
+
+    async def get(self, code: str) -> Plan | None:
+        return self._t.plans.get(code)
+
+    async def upsert(self, plan: Plan) -> bool:
+        created = plan.code not in self._t.plans
+        self._t.plans[plan.code] = plan
+        return created
+
+
 class MemoryUnitOfWork:
     """Works on a private copy of the store and swaps it in on commit.
 
@@ -263,6 +282,7 @@ class MemoryUnitOfWork:
         self.one_time_tokens = MemoryOneTimeTokenRepository(self._tables)
         self.audit = MemoryAuditRepository(self._tables)
         self.outbox = MemoryOutboxRepository(self._tables)
+        self.plans = MemoryPlanRepository(self._tables)
 
     async def __aexit__(
         self,

@@ -16,10 +16,16 @@ from adapters.persistence.repositories import (
     SqlLoginSessionRepository,
     SqlOneTimeTokenRepository,
     SqlOutboxRepository,
+    SqlPlanRepository,
     SqlUserRepository,
+    UnreadablePlan,
 )
 from adapters.persistence.tables import metadata
-from adapters.persistence.uow import SqlUnitOfWork, sql_uow_factory
+from adapters.persistence.uow import (
+    SqlUnitOfWork,
+    sql_uow_factory,
+    unit_of_work_factory,
+)
 
 __all__ = [
     "SchemaOutOfDate",
@@ -27,8 +33,10 @@ __all__ = [
     "SqlLoginSessionRepository",
     "SqlOneTimeTokenRepository",
     "SqlOutboxRepository",
+    "SqlPlanRepository",
     "SqlUnitOfWork",
     "SqlUserRepository",
+    "UnreadablePlan",
     "alembic_config",
     "create_engine",
     "current_revision",
@@ -37,5 +45,6 @@ __all__ = [
     "metadata",
     "ping",
     "sql_uow_factory",
+    "unit_of_work_factory",
     "upgrade_database",
 ]

@@ -1,17 +1,20 @@
 """Repositories over one SQLAlchemy connection, with explicit row mapping.
 
-Every conditional change is one UPDATE whose row count is the answer, so two
+Every conditional change takes its answer from the statement that makes it
+(an UPDATE's or INSERT's row count, PostgreSQL's upsert flag), so two
 transactions racing for the same row cannot both win on either engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+import enum
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeGuard, TypeVar
 from uuid import UUID
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Boolean, func, insert, literal_column, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,9 +25,11 @@ from adapters.persistence.tables import (
     login_sessions,
     one_time_tokens,
     outbox_messages,
+    plans,
     users,
 )
 from platform_core.audit.model import AuditRecord
+from platform_core.billing.model import Capability, Interval, Limit, Plan, Price
 from platform_core.identity.model import LoginSession, OneTimeToken, TokenPurpose, User
 from platform_core.identity.ports import DuplicateEmail
 from platform_core.outbox.model import OutboxMessage
@@ -453,3 +458,152 @@ def _unleased_at(now: datetime) -> ColumnElement[bool]:
         outbox_messages.c.locked_until.is_(None),
         outbox_messages.c.locked_until <= now,
     )
+
+
+class UnreadablePlan(Exception):
+    """A stored plan holds a value this code does not know; nothing is dropped."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        self.code = code
+        self.reason = reason
+        super().__init__(f"The stored plan {code!r} cannot be read: {reason}.")
+
+
+_Name = TypeVar("_Name", bound=enum.StrEnum)
+
+
+def _plan_values(plan: Plan) -> dict[str, Any]:
+    return {
+        "code": plan.code,
+        "name": plan.name,
+        "prices": [
+            {
+                "interval": Interval(price.interval).value,
+                "amount": price.amount,
+                "currency": price.currency,
+            }
+            for price in plan.prices
+        ],
+        "trial_days": plan.trial_days,
+        "capabilities": sorted(Capability(c).value for c in plan.capabilities),
+        "limits": {
+            Limit(name).value: plan.limits[name] for name in sorted(plan.limits)
+        },
+        "is_public": plan.is_public,
+        "sort_order": plan.sort_order,
+    }
+
+
+def _plan_from_row(row: RowMapping) -> Plan:
+    code: str = row["code"]
+    limits: Mapping[str, object] = row["limits"]
+    return Plan(
+        code=code,
+        name=row["name"],
+        prices=tuple(_price_from_json(code, price) for price in row["prices"]),
+        trial_days=row["trial_days"],
+        capabilities=frozenset(
+            _known(Capability, code, "capability", name) for name in row["capabilities"]
+        ),
+        limits={
+            _known(Limit, code, "limit", name): _limit_from_json(code, name, value)
+            for name, value in limits.items()
+        },
+        is_public=row["is_public"],
+        sort_order=row["sort_order"],
+    )
+
+
+def _known(kind: type[_Name], code: str, what: str, value: object) -> _Name:
+    for member in kind:
+        if member.value == value:
+            return member
+    raise UnreadablePlan(code, f"unknown {what} {value!r}")
+
+
+def _price_from_json(code: str, price: Any) -> Price:
+    well_formed = (
+        isinstance(price, dict)
+        and set(price) == {"interval", "amount", "currency"}
+        and _is_whole(price["amount"])
+        and isinstance(price["currency"], str)
+    )
+    if not well_formed:
+        raise UnreadablePlan(code, f"malformed price {price!r}")
+    return Price(
+        interval=_known(Interval, code, "price interval", price["interval"]),
+        amount=price["amount"],
+        currency=price["currency"],
+    )
+
+
+def _limit_from_json(code: str, name: str, value: object) -> int | None:
+    if value is None or _is_whole(value):
+        return value
+    raise UnreadablePlan(code, f"limit {name!r} is {value!r}, not a whole number")
+
+
+def _is_whole(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class SqlPlanRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def list(self, *, public_only: bool = False) -> Sequence[Plan]:
+        code: ColumnElement[str] = plans.c.code
+        if self._connection.dialect.name == "postgresql":
+            # Byte order, as in memory, whatever the database's collation is.
+            code = code.collate("C")
+        statement = select(plans).order_by(plans.c.sort_order, code)
+        if public_only:
+            statement = statement.where(plans.c.is_public.is_(True))
+        result = await self._connection.execute(statement)
+        return [_plan_from_row(row) for row in result.mappings()]
+
+    async def get(self, code: str) -> Plan | None:
+        result = await self._connection.execute(
+            select(plans).where(plans.c.code == code)
+        )
+        row = result.mappings().one_or_none()
+        return _plan_from_row(row) if row else None
+
+    async def upsert(self, plan: Plan) -> bool:
+        values = _plan_values(plan) | {"updated_at": datetime.now(UTC)}
+        dialect = self._connection.dialect.name
+        if dialect == "postgresql":
+            return await self._upsert_on_postgresql(values)
+        if dialect == "sqlite":
+            return await self._upsert_on_sqlite(values)
+        raise NotImplementedError(f"plans cannot be upserted on {dialect}")
+
+    async def _upsert_on_postgresql(self, values: dict[str, Any]) -> bool:
+        # One statement: a concurrent insert of the same code makes this one
+        # wait and then update. A row version this statement inserted has no
+        # deleting or locking transaction yet, which is what xmax = 0 says.
+        insert_plan = postgresql.insert(plans).values(values)
+        upsert_plan = insert_plan.on_conflict_do_update(
+            index_elements=[plans.c.code],
+            set_={
+                name: insert_plan.excluded[name] for name in values if name != "code"
+            },
+        ).returning(literal_column("xmax = 0", Boolean()))
+        result = await self._connection.execute(upsert_plan)
+        return bool(result.scalar_one())
+
+    async def _upsert_on_sqlite(self, values: dict[str, Any]) -> bool:
+        # SQLite runs one writer at a time, so nothing can come between the
+        # insert that reports whether it happened and the update.
+        inserted = await self._connection.execute(
+            sqlite.insert(plans)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=[plans.c.code])
+        )
+        if inserted.rowcount == 1:
+            return True
+        changes = {name: value for name, value in values.items() if name != "code"}
+        await self._connection.execute(
+            update(plans).where(plans.c.code == values["code"]).values(changes)
+        )
+        return False

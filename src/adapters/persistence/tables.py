@@ -157,3 +157,17 @@ outbox_messages = Table(
     Column("last_error", Text(), nullable=True),
     Index(None, "sent_at", "next_attempt_at"),
 )
+
+plans = Table(
+    "plans",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name", Text(), nullable=False),
+    Column("prices", JSON(), nullable=False),
+    Column("trial_days", Integer(), nullable=False),
+    Column("capabilities", JSON(), nullable=False),
+    Column("limits", JSON(), nullable=False),
+    Column("is_public", Boolean(), nullable=False),
+    Column("sort_order", Integer(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)

@@ -13,12 +13,21 @@ from adapters.persistence.repositories import (
     SqlLoginSessionRepository,
     SqlOneTimeTokenRepository,
     SqlOutboxRepository,
+    SqlPlanRepository,
     SqlUserRepository,
 )
+from platform_core.uow import UnitOfWorkFactory
 
 
 class _Repositories:
-    __slots__ = ("audit", "login_sessions", "one_time_tokens", "outbox", "users")
+    __slots__ = (
+        "audit",
+        "login_sessions",
+        "one_time_tokens",
+        "outbox",
+        "plans",
+        "users",
+    )
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.users = SqlUserRepository(connection)
@@ -26,6 +35,7 @@ class _Repositories:
         self.one_time_tokens = SqlOneTimeTokenRepository(connection)
         self.audit = SqlAuditRepository(connection)
         self.outbox = SqlOutboxRepository(connection)
+        self.plans = SqlPlanRepository(connection)
 
 
 class SqlUnitOfWork:
@@ -60,6 +70,10 @@ class SqlUnitOfWork:
     @property
     def outbox(self) -> SqlOutboxRepository:
         return self._open().outbox
+
+    @property
+    def plans(self) -> SqlPlanRepository:
+        return self._open().plans
 
     def _open(self) -> _Repositories:
         if self._repositories is None:
@@ -106,3 +120,8 @@ def sql_uow_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
         return SqlUnitOfWork(engine)
 
     return create
+
+
+def unit_of_work_factory(engine: AsyncEngine) -> UnitOfWorkFactory:
+    """The same factory, typed as the core's port so mypy proves the fit."""
+    return sql_uow_factory(engine)

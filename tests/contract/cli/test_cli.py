@@ -12,7 +12,7 @@ from tests.support import PASSWORD
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return settings_env(tmp_path)
+    return settings_env(tmp_path, PLATFORM_LOG_LEVEL="warning")
 
 
 def invoke(
@@ -109,3 +109,43 @@ class TestSettings:
 
         assert code == 2
         assert "PLATFORM_BROKER_URL" in output
+
+
+class TestPlans:
+    def test_upsert_from_stdin_then_list(self, env: dict[str, str]) -> None:
+        invoke(env, "db", "upgrade")
+        document = (
+            '{"code": "team", "name": "Team", "trial_days": 7,'
+            ' "prices": [{"interval": "month", "amount": 4900, "currency": "EUR"}],'
+            ' "capabilities": ["organizer"], "limits": {"events_per_period": 12},'
+            ' "is_public": false}'
+        )
+
+        code, created = invoke(env, "plans", "upsert", "-", stdin=document)
+        assert (code, created.strip()) == (0, "created plan team")
+        code, updated = invoke(env, "plans", "upsert", "-", stdin=document)
+        assert (code, updated.strip()) == (0, "updated plan team")
+
+        code, listing = invoke(env, "plans", "list")
+        assert code == 0
+        team = next(line for line in listing.splitlines() if line.startswith("team"))
+        assert "(hidden)" in team
+        assert "events_per_period=12" in team
+
+    def test_an_invalid_document_is_one_line_and_changes_nothing(
+        self, env: dict[str, str]
+    ) -> None:
+        invoke(env, "db", "upgrade")
+        _, before = invoke(env, "plans", "list")
+
+        for document in (
+            '{"code": "x y", "name": "Bad", "prices": []}',
+            '{"code": "ok", "name": "Bad", "prices": [], "colour": "red"}',
+            "not json",
+        ):
+            code, output = invoke(env, "plans", "upsert", "-", stdin=document)
+            assert code != 0
+            assert output.startswith("error: ")
+
+        _, after = invoke(env, "plans", "list")
+        assert after == before

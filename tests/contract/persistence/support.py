@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from platform_core.audit.model import AuditRecord
+from platform_core.billing.model import Capability, Interval, Limit, Plan, Price
 from platform_core.identity.model import LoginSession, OneTimeToken, TokenPurpose, User
 from platform_core.outbox.model import OutboxMessage
 from platform_core.shared.ids import digest, new_secret
@@ -16,7 +17,7 @@ from platform_core.uow import UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
 
-Entity = User | LoginSession | OneTimeToken | AuditRecord | OutboxMessage
+Entity = User | LoginSession | OneTimeToken | AuditRecord | OutboxMessage | Plan
 
 NOW = datetime(2031, 5, 17, 9, 30, 15, 123456, tzinfo=UTC)
 """The instant the tests treat as now; it has microseconds on purpose."""
@@ -88,6 +89,23 @@ def a_message(
     return OutboxMessage(**(defaults | fields))
 
 
+def a_plan(**fields: Any) -> Plan:
+    n = next(_serial)
+    defaults: dict[str, Any] = {
+        "code": f"plan{n}",
+        "name": f"Plan {n}",
+        "prices": (
+            Price(Interval.MONTH, 1900, "USD"),
+            Price(Interval.YEAR, 19000, "USD"),
+        ),
+        "trial_days": 7,
+        "capabilities": frozenset({Capability.ORGANIZER, Capability.CERTIFICATES}),
+        "limits": {Limit.EVENTS_PER_PERIOD: 3, Limit.CERTIFICATES_PER_PERIOD: None},
+        "sort_order": n,
+    }
+    return Plan(**(defaults | fields))
+
+
 async def in_parallel(
     uow_factory: UnitOfWorkFactory,
     count: int,
@@ -129,3 +147,5 @@ async def _add(uow: UnitOfWork, entity: Entity) -> None:
             await uow.audit.add(entity)
         case OutboxMessage():
             await uow.outbox.add(entity)
+        case Plan():
+            await uow.plans.upsert(entity)

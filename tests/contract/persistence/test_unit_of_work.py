@@ -10,6 +10,7 @@ from .support import (
     NOW,
     Given,
     a_message,
+    a_plan,
     a_session,
     a_token,
     a_user,
@@ -55,6 +56,7 @@ class TestCommit:
         user = a_user()
         session, token = a_session(user), a_token(user)
         record, message = an_audit_record(actor_id=user.id), a_message()
+        plan = a_plan()
 
         async with uow_factory() as uow:
             await uow.users.add(user)
@@ -62,6 +64,7 @@ class TestCommit:
             await uow.one_time_tokens.add(token)
             await uow.audit.add(record)
             await uow.outbox.add(message)
+            await uow.plans.upsert(plan)
             await uow.commit()
 
         async with uow_factory() as uow:
@@ -73,6 +76,7 @@ class TestCommit:
             assert found == token
             assert await uow.audit.list() == [record]
             assert await uow.outbox.get(message.id) == message
+            assert await uow.plans.get(plan.code) == plan
 
 
 class TestRollback:

@@ -1,0 +1,1 @@
+"""The billing context: plans and what they entitle an account to."""
