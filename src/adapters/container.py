@@ -25,12 +25,15 @@ def _identity_policy(settings: Settings) -> IdentityPolicy:
 
 
 def _smtp_settings(settings: Settings) -> SmtpSettings:
+    starttls = settings.smtp_starttls
+    if starttls is None:
+        starttls = not settings.smtp_tls
     return SmtpSettings(
         host=settings.smtp_host,
         port=settings.smtp_port,
         username=settings.smtp_username,
         password=settings.smtp_password,
-        starttls=settings.smtp_starttls,
+        starttls=starttls,
         use_tls=settings.smtp_tls,
         timeout=float(settings.smtp_timeout_seconds),
         sender=settings.mail_from,

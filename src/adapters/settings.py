@@ -5,12 +5,21 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from email.utils import parseaddr
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 ENV_PREFIX = "PLATFORM_"
 MIN_SECRET_LENGTH = 32
@@ -32,6 +41,20 @@ class LogFormat(StrEnum):
 
 class SettingsError(Exception):
     """A configuration value is wrong; the message names the variable."""
+
+
+def _invalid(field: str, message: str, value: object) -> ValidationError:
+    """An error on one field, for checks that look at several fields at once."""
+    return ValidationError.from_exception_data(
+        "Settings",
+        [
+            InitErrorDetails(
+                type=PydanticCustomError("settings", message),
+                loc=(field,),
+                input=value,
+            )
+        ],
+    )
 
 
 class Settings(BaseModel):
@@ -58,12 +81,12 @@ class Settings(BaseModel):
     smtp_port: Port = 587
     smtp_username: str | None = None
     smtp_password: str | None = None
-    smtp_starttls: bool = True
+    smtp_starttls: bool | None = None
     smtp_tls: bool = False
     smtp_timeout_seconds: Positive = 10
     max_request_bytes: Positive = 1_048_576
     login_failures_per_account: Positive = 5
-    login_failures_per_address: Positive = 20
+    login_failures_per_address: Positive = 50
     login_failure_window_minutes: Positive = 15
     outbox_poll_seconds: Positive = 10
     worker_idle_timeout_seconds: Positive = 60
@@ -102,6 +125,39 @@ class Settings(BaseModel):
         if value is not None and len(value) < MIN_SECRET_LENGTH:
             raise ValueError(f"use at least {MIN_SECRET_LENGTH} characters")
         return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _sender_with_domain(cls, value: str) -> str:
+        local, at, domain = parseaddr(value)[1].rpartition("@")
+        if not (local and at and domain):
+            raise ValueError(
+                "use an address with a domain, like Platform <no-reply@example.org>"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind_of_tls(self) -> Self:
+        if self.smtp_starttls and self.smtp_tls:
+            raise _invalid(
+                "smtp_starttls",
+                "choose STARTTLS or implicit TLS (PLATFORM_SMTP_TLS), not both; "
+                "leave it unset to have STARTTLS unless implicit TLS is on",
+                self.smtp_starttls,
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _complete_login(self) -> Self:
+        if self.smtp_username is not None and self.smtp_password is None:
+            raise _invalid(
+                "smtp_password", "set it too, since PLATFORM_SMTP_USERNAME is set", None
+            )
+        if self.smtp_password is not None and self.smtp_username is None:
+            raise _invalid(
+                "smtp_username", "set it too, since PLATFORM_SMTP_PASSWORD is set", None
+            )
+        return self
 
     @field_validator("log_level")
     @classmethod

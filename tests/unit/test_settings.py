@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.container import _smtp_settings
 from adapters.settings import MailBackend, SettingsError, load_settings
 
 
@@ -45,3 +46,58 @@ def test_a_wrong_value_is_refused_naming_its_variable(
 
 def test_test_only_variables_are_left_alone() -> None:
     assert load_settings({"PLATFORM_TEST_POSTGRES_URL": "postgresql://x"}).port == 8000
+
+
+class TestSmtpSettings:
+    def test_implicit_tls_alone_turns_starttls_off(self) -> None:
+        settings = load_settings(
+            {
+                "PLATFORM_MAIL_BACKEND": "smtp",
+                "PLATFORM_SMTP_TLS": "true",
+                "PLATFORM_SMTP_PORT": "465",
+            }
+        )
+
+        smtp = _smtp_settings(settings)
+
+        assert settings.smtp_starttls is None
+        assert (smtp.use_tls, smtp.starttls) == (True, False)
+
+    def test_starttls_is_on_by_default(self) -> None:
+        smtp = _smtp_settings(load_settings({"PLATFORM_MAIL_BACKEND": "smtp"}))
+
+        assert (smtp.use_tls, smtp.starttls) == (False, True)
+
+    def test_starttls_can_be_turned_off_explicitly(self) -> None:
+        smtp = _smtp_settings(load_settings({"PLATFORM_SMTP_STARTTLS": "false"}))
+
+        assert (smtp.use_tls, smtp.starttls) == (False, False)
+
+    def test_starttls_and_implicit_tls_together_are_refused(self) -> None:
+        with pytest.raises(SettingsError, match=r"^PLATFORM_SMTP_STARTTLS: "):
+            load_settings(
+                {"PLATFORM_SMTP_STARTTLS": "true", "PLATFORM_SMTP_TLS": "true"}
+            )
+
+    @pytest.mark.parametrize(
+        ("given", "missing"),
+        [
+            ("PLATFORM_SMTP_USERNAME", "PLATFORM_SMTP_PASSWORD"),
+            ("PLATFORM_SMTP_PASSWORD", "PLATFORM_SMTP_USERNAME"),
+        ],
+    )
+    def test_a_login_needs_both_username_and_password(
+        self, given: str, missing: str
+    ) -> None:
+        with pytest.raises(SettingsError, match=f"^{missing}: "):
+            load_settings({given: "mailer"})
+
+    @pytest.mark.parametrize("sender", ["nobody", "Platform <nobody>", "@example.org"])
+    def test_a_sender_without_a_domain_is_refused(self, sender: str) -> None:
+        with pytest.raises(SettingsError, match=r"^PLATFORM_MAIL_FROM: "):
+            load_settings({"PLATFORM_MAIL_FROM": sender})
+
+    def test_a_sender_with_a_display_name_is_accepted(self) -> None:
+        settings = load_settings({"PLATFORM_MAIL_FROM": "Events <events@example.org>"})
+
+        assert settings.mail_from == "Events <events@example.org>"

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from collections.abc import Callable, Coroutine
 from contextlib import suppress
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 import uvicorn
+from alembic.util import CommandError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.cli.plans import PlanFile, describe, read_plan_document
 from adapters.container import Container, build_container
 from adapters.logging import configure_logging
 from adapters.persistence import (
     SchemaOutOfDate,
+    create_engine,
     current_revision,
     ensure_schema_current,
     head_revision,
+    ping,
     upgrade_database,
 )
 from adapters.settings import Settings, SettingsError, load_settings
@@ -59,11 +67,63 @@ def _settings() -> Settings:
     return settings
 
 
-def _run(work: Callable[[Container], Coroutine[Any, Any, T]]) -> T:
-    """Run `work` with a container, turning domain errors into one readable line."""
-    container = build_container(_settings())
+class DatabaseUnreachable(Exception):
+    """No connection could be made to the configured database."""
+
+    def __init__(self, url: str, error: Exception) -> None:
+        reason = error.orig if isinstance(error, DBAPIError) and error.orig else error
+        lines = str(reason).strip().splitlines()
+        super().__init__(
+            f"cannot reach the database at {_redacted(url)}: "
+            f"{lines[0] if lines else type(reason).__name__}"
+        )
+
+
+async def _connected(make_engine: Callable[[], AsyncEngine], url: str) -> AsyncEngine:
+    """An engine that has just made a connection, or DatabaseUnreachable."""
+    try:
+        engine = make_engine()
+    except OSError as error:
+        raise DatabaseUnreachable(url, error) from error
+    try:
+        await _ping(engine)
+    except (OperationalError, OSError) as error:
+        await engine.dispose()
+        raise DatabaseUnreachable(url, error) from error
+    return engine
+
+
+async def _ping(engine: AsyncEngine) -> None:
+    """`ping`, waiting after a failure for the SQLite worker threads it started.
+
+    aiosqlite reports a failed connection's shutdown to the event loop from its
+    worker thread; were the loop closed by then, the thread would print a
+    traceback on the way out of the command.
+    """
+    running = set(threading.enumerate())
+    try:
+        await ping(engine)
+    except BaseException:
+        for thread in set(threading.enumerate()) - running:
+            if "_connection_worker_thread" in thread.name:
+                thread.join(timeout=1)
+        raise
+
+
+def _run(
+    work: Callable[[Container], Coroutine[Any, Any, T]], *, database: bool = True
+) -> T:
+    """Run `work` with a container, turning domain errors into one readable line.
+
+    With `database`, the database is reached first, so that a failure to
+    connect is told apart from whatever `work` does later.
+    """
+    settings = _settings()
+    container = build_container(settings)
 
     async def main() -> T:
+        if database:
+            await _connected(container.engine, settings.resolved_database_url)
         try:
             return await work(container)
         finally:
@@ -71,7 +131,7 @@ def _run(work: Callable[[Container], Coroutine[Any, Any, T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except (DomainError, SchemaOutOfDate) as error:
+    except (DomainError, SchemaOutOfDate, DatabaseUnreachable) as error:
         fail(_explain(error))
 
 
@@ -94,14 +154,15 @@ def serve(
     container = build_container(settings)
 
     async def check() -> None:
+        engine = await _connected(container.engine, settings.resolved_database_url)
         try:
-            await ensure_schema_current(container.engine())
+            await ensure_schema_current(engine)
         finally:
-            await container.engine().dispose()
+            await engine.dispose()
 
     try:
         asyncio.run(check())
-    except SchemaOutOfDate as error:
+    except (SchemaOutOfDate, DatabaseUnreachable) as error:
         fail(str(error))
     container.engine.reset()
     uvicorn.run(
@@ -152,7 +213,7 @@ def scheduler() -> None:
         )
 
     with suppress(KeyboardInterrupt):
-        _run(work)
+        _run(work, database=False)
 
 
 @db_app.command("upgrade")
@@ -160,9 +221,53 @@ def db_upgrade(
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
 ) -> None:
     """Apply migrations up to REVISION (the latest by default)."""
-    settings = _settings()
-    upgrade_database(settings.resolved_database_url, revision)
-    typer.echo(f"database at {revision} ({_redacted(settings.resolved_database_url)})")
+    url = _settings().resolved_database_url
+
+    async def reach() -> None:
+        engine = await _connected(lambda: create_engine(url), url)
+        await engine.dispose()
+
+    try:
+        asyncio.run(reach())
+        upgrade_database(url, revision)
+    except DatabaseUnreachable as error:
+        fail(str(error))
+    except CommandError as error:
+        fail(f"cannot upgrade to revision {revision!r}: {error}")
+    except AssertionError as error:
+        if not _raised_in_alembic_revision_map(error):
+            raise
+        fail(f"cannot upgrade to revision {revision!r}: alembic cannot resolve it")
+    _owner_only(url)
+    typer.echo(f"database at {revision} ({_redacted(url)})")
+
+
+def _raised_in_alembic_revision_map(error: BaseException) -> bool:
+    """Alembic asserts instead of raising CommandError on some revisions (head+5)."""
+    trace = error.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    return (
+        trace is not None
+        and trace.tb_frame.f_globals.get("__name__") == "alembic.script.revision"
+    )
+
+
+def _owner_only(url: str) -> None:
+    """Keep a SQLite database, which holds password hashes, from other users."""
+    parsed = make_url(url)
+    database = parsed.database
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not database
+        or database == ":memory:"
+        or parsed.query.get("uri")
+    ):
+        return
+    path = Path(database).expanduser()
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        with suppress(FileNotFoundError):
+            path.with_name(name).chmod(0o600)
 
 
 @db_app.command("current")
@@ -251,6 +356,8 @@ def create_admin(
     """Create a verified staff account; an existing email is left unchanged."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
+    elif not sys.stdin.isatty():
+        fail("no terminal to ask for the password; use --password-stdin", 2)
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 

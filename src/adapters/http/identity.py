@@ -7,11 +7,13 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from adapters.http.auth import SECURITY, provide_principal
+from adapters.http.openapi import problems
 from platform_core import Platform
 from platform_core.identity.model import ClientInfo, Principal, SessionView, User
 from platform_core.identity.service import ProfileChanges
@@ -140,8 +142,13 @@ def _given(value: str | msgspec.UnsetType) -> str | None:
 class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
+    cache_control = CacheControlHeader(no_store=True)
 
-    @post("/signup/", summary="Create an account and mail its verification link")
+    @post(
+        "/signup/",
+        summary="Create an account and mail its verification link",
+        responses=problems(400, 413),
+    )
     async def signup(
         self,
         data: JSONBody[SignupRequest],
@@ -162,7 +169,10 @@ class AuthController(Controller):
         )
 
     @post(
-        "/verify-email/", status_code=HTTP_200_OK, summary="Redeem a verification link"
+        "/verify-email/",
+        status_code=HTTP_200_OK,
+        summary="Redeem a verification link",
+        responses=problems(400),
     )
     async def verify_email(
         self,
@@ -173,7 +183,12 @@ class AuthController(Controller):
         pair = await platform.identity.verify_email(token=data.token, client=client)
         return TokenPairResponse(access=pair.access, refresh=pair.refresh)
 
-    @post("/token/", status_code=HTTP_200_OK, summary="Sign in with email and password")
+    @post(
+        "/token/",
+        status_code=HTTP_200_OK,
+        summary="Sign in with email and password",
+        responses=problems(400, 401, 403, 429),
+    )
     async def token(
         self,
         data: JSONBody[TokenRequest],
@@ -185,7 +200,12 @@ class AuthController(Controller):
         )
         return TokenPairResponse(access=pair.access, refresh=pair.refresh)
 
-    @post("/token/refresh/", status_code=HTTP_200_OK, summary="Rotate a refresh token")
+    @post(
+        "/token/refresh/",
+        status_code=HTTP_200_OK,
+        summary="Rotate a refresh token",
+        responses=problems(400, 401),
+    )
     async def refresh(
         self,
         data: JSONBody[RefreshRequest],
@@ -201,6 +221,7 @@ class AuthController(Controller):
         "/password-reset/",
         status_code=HTTP_202_ACCEPTED,
         summary="Mail a password reset link if the account exists",
+        responses=problems(400),
     )
     async def password_reset(
         self,
@@ -217,6 +238,7 @@ class AuthController(Controller):
         "/password-reset/confirm/",
         status_code=HTTP_200_OK,
         summary="Set a new password from a reset link",
+        responses=problems(400),
     )
     async def password_reset_confirm(
         self,
@@ -235,6 +257,7 @@ class AuthController(Controller):
         summary="Change the password; other sessions end",
         dependencies={"principal": Provide(provide_principal)},
         security=SECURITY,
+        responses=problems(400, 401, 429),
     )
     async def password_change(
         self,
@@ -258,13 +281,13 @@ class MeController(Controller):
     dependencies = {"principal": Provide(provide_principal)}
     security = SECURITY
 
-    @get("/", summary="My profile")
+    @get("/", summary="My profile", responses=problems(401))
     async def me(
         self, platform: NamedDependency[Platform], principal: NamedDependency[Principal]
     ) -> UserResponse:
         return UserResponse.of(await platform.identity.get_profile(principal))
 
-    @patch("/", summary="Change my names")
+    @patch("/", summary="Change my names", responses=problems(400, 401))
     async def update_me(
         self,
         data: JSONBody[ProfileUpdateRequest],
@@ -281,7 +304,11 @@ class MeController(Controller):
         )
         return UserResponse.of(user)
 
-    @get("/sessions/", summary="My active sessions, the current one marked")
+    @get(
+        "/sessions/",
+        summary="My active sessions, the current one marked",
+        responses=problems(401),
+    )
     async def sessions(
         self, platform: NamedDependency[Platform], principal: NamedDependency[Principal]
     ) -> list[SessionResponse]:
@@ -292,6 +319,7 @@ class MeController(Controller):
         "/sessions/{uuid:uuid}/",
         status_code=HTTP_204_NO_CONTENT,
         summary="End one of my sessions",
+        responses=problems(401, 404),
     )
     async def revoke_session(
         self,
@@ -306,6 +334,7 @@ class MeController(Controller):
         "/sessions/logout-all/",
         status_code=HTTP_200_OK,
         summary="End all my sessions, this one included",
+        responses=problems(401),
     )
     async def logout_all(
         self,

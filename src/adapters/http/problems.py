@@ -119,6 +119,13 @@ def http_error_to_problem(error: HTTPException) -> ProblemDetailsException:
     return _problem(status, code, detail, headers=error.headers)
 
 
+def too_deep_to_problem(error: RecursionError) -> ProblemDetailsException:
+    """msgspec gives up on deeply nested JSON with a RecursionError."""
+    return _problem(
+        400, "validation_error", "The request body is nested too deeply to read."
+    )
+
+
 def unexpected_error(
     request: Request[Any, Any, Any], error: Exception
 ) -> Response[Any]:
@@ -135,6 +142,7 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
                 DomainError: domain_error_to_problem,
                 ValidationException: validation_to_problem,
                 HTTPException: http_error_to_problem,
+                RecursionError: too_deep_to_problem,
             }
         )
     )

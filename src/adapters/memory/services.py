@@ -59,14 +59,14 @@ class RecordingDispatcher:
 
 
 class MemoryLoginThrottle:
-    """Counts failures in a sliding window, reading time from a clock."""
+    """Counts attempts in a sliding window, reading time from a clock."""
 
     def __init__(
         self,
         clock: ManualClock,
         *,
         per_account: int = 5,
-        per_address: int = 20,
+        per_address: int = 50,
         window: timedelta = timedelta(minutes=15),
     ) -> None:
         self._clock = clock
@@ -86,18 +86,15 @@ class MemoryLoginThrottle:
         self._failures[key] = recent
         return recent
 
-    async def retry_after(self, *, account: str, address: str | None) -> int | None:
-        waits = []
+    async def acquire(self, *, account: str, address: str | None) -> int | None:
         for key in self._keys(account, address):
             recent = self._recent(key)
-            if len(recent) >= self._limits[key[0]]:
-                free_at = recent[-self._limits[key[0]]] + self._window
-                waits.append(max(1, int((free_at - self._clock.now()).total_seconds())))
-        return max(waits) if waits else None
-
-    async def record_failure(self, *, account: str, address: str | None) -> None:
-        for key in self._keys(account, address):
-            self._failures.setdefault(key, []).append(self._clock.now())
+            limit = self._limits[key[0]]
+            if len(recent) >= limit:
+                free_at = recent[-limit] + self._window
+                return max(1, int((free_at - self._clock.now()).total_seconds()))
+            recent.append(self._clock.now())
+        return None
 
     async def clear(self, *, account: str) -> None:
         self._failures.pop(("account", account), None)

@@ -26,7 +26,7 @@ def create_engine(url: str, *, sqlite_foreign_keys: bool = True) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         engine = _create_sqlite_engine(parsed, foreign_keys=sqlite_foreign_keys)
     else:
-        engine = create_async_engine(parsed, pool_pre_ping=True)
+        engine = create_async_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     logger.debug(
         "persistence.engine.created",
         dialect=parsed.get_backend_name(),
@@ -39,7 +39,9 @@ def create_engine(url: str, *, sqlite_foreign_keys: bool = True) -> AsyncEngine:
 def _create_sqlite_engine(url: URL, *, foreign_keys: bool) -> AsyncEngine:
     _create_parent_folder(url)
     engine = create_async_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        hide_parameters=True,
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -30,7 +30,13 @@ from adapters.persistence.tables import (
 )
 from platform_core.audit.model import AuditRecord
 from platform_core.billing.model import Capability, Interval, Limit, Plan, Price
-from platform_core.identity.model import LoginSession, OneTimeToken, TokenPurpose, User
+from platform_core.identity.model import (
+    LoginSession,
+    OneTimeToken,
+    SignupCredentials,
+    TokenPurpose,
+    User,
+)
 from platform_core.identity.ports import DuplicateEmail
 from platform_core.outbox.model import OutboxMessage
 
@@ -229,7 +235,28 @@ def _token_from_row(row: RowMapping) -> OneTimeToken:
         created_at=row["created_at"],
         expires_at=row["expires_at"],
         used_at=row["used_at"],
+        credentials=_credentials_from_json(row["credentials"]),
     )
+
+
+def _credentials_from_json(raw: Any) -> SignupCredentials | None:
+    if raw is None:
+        return None
+    return SignupCredentials(
+        password_hash=str(raw["password_hash"]),
+        first_name=str(raw["first_name"]),
+        last_name=str(raw["last_name"]),
+    )
+
+
+def _credentials_to_json(credentials: SignupCredentials | None) -> Any:
+    if credentials is None:
+        return None
+    return {
+        "password_hash": credentials.password_hash,
+        "first_name": credentials.first_name,
+        "last_name": credentials.last_name,
+    }
 
 
 class SqlOneTimeTokenRepository:
@@ -246,6 +273,7 @@ class SqlOneTimeTokenRepository:
                 created_at=token.created_at,
                 expires_at=token.expires_at,
                 used_at=token.used_at,
+                credentials=_credentials_to_json(token.credentials),
             )
         )
 

@@ -123,6 +123,7 @@ one_time_tokens = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
     Column("used_at", UtcDateTime(), nullable=True),
+    Column("credentials", JSON(), nullable=True),
     Index(None, "token_hash", unique=True),
     Index(None, "user_id", "purpose"),
 )

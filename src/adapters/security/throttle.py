@@ -21,7 +21,7 @@ def throttle_storage(redis_url: str | None) -> Storage:
 
 
 class LimitsLoginThrottle:
-    """Allows so many failed logins per account and per address in a moving window."""
+    """Allows so many password attempts per account and per address in a window."""
 
     def __init__(
         self,
@@ -45,17 +45,12 @@ class LimitsLoginThrottle:
             items.append((self._address, "address", address))
         return items
 
-    async def retry_after(self, *, account: str, address: str | None) -> int | None:
-        waits = []
+    async def acquire(self, *, account: str, address: str | None) -> int | None:
         for item, scope, key in self._items(account, address):
-            if not await self._limiter.test(item, scope, key):
+            if not await self._limiter.hit(item, scope, key):
                 stats = await self._limiter.get_window_stats(item, scope, key)
-                waits.append(max(1, math.ceil(stats.reset_time - time.time())))
-        return max(waits) if waits else None
-
-    async def record_failure(self, *, account: str, address: str | None) -> None:
-        for item, scope, key in self._items(account, address):
-            await self._limiter.hit(item, scope, key)
+                return max(1, math.ceil(stats.reset_time - time.time()))
+        return None
 
     async def clear(self, *, account: str) -> None:
         await self._limiter.clear(self._account, "account", account)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -13,6 +14,11 @@ from platform_core.shared.ids import new_id
 def normalize_email(email: str) -> str:
     """Emails are compared trimmed and case-insensitively."""
     return email.strip().casefold()
+
+
+def has_control_characters(text: str) -> bool:
+    """True for text no name or address may hold (NUL, line breaks, ...)."""
+    return any(unicodedata.category(char) in ("Cc", "Cs") for char in text)
 
 
 def split_full_name(full_name: str) -> tuple[str, str]:
@@ -68,6 +74,19 @@ class TokenPurpose(enum.StrEnum):
     RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose name, not a secret
 
 
+@dataclass(frozen=True, slots=True)
+class SignupCredentials:
+    """The password and names one signup chose, applied when its link is redeemed.
+
+    Binding them to the link means a stranger who signs up first with someone
+    else's address cannot choose the password the owner's verification sets.
+    """
+
+    password_hash: str
+    first_name: str
+    last_name: str
+
+
 @dataclass(slots=True)
 class OneTimeToken:
     """A single-use secret mailed to a user; only its digest is stored."""
@@ -79,6 +98,7 @@ class OneTimeToken:
     expires_at: datetime
     id: UUID = field(default_factory=new_id)
     used_at: datetime | None = None
+    credentials: SignupCredentials | None = None
 
 
 class TokenType(enum.StrEnum):

@@ -10,6 +10,7 @@ from platform_core.shared.errors import FieldErrors
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1024
+MIN_DISTINCT_CHARACTERS = 5
 
 
 @cache
@@ -31,6 +32,12 @@ def check_password(password: str, *, email: str, field: str = "password") -> Non
             field,
             "password_too_long",
             f"Use at most {MAX_LENGTH} characters.",
+        )
+    if len(set(password.strip())) < MIN_DISTINCT_CHARACTERS:
+        errors.add(
+            field,
+            "password_too_simple",
+            f"Use at least {MIN_DISTINCT_CHARACTERS} different characters.",
         )
     folded = password.strip().casefold()
     local_part = email.partition("@")[0]

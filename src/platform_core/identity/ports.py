@@ -105,12 +105,16 @@ class TokenSigner(Protocol):
 
 
 class LoginThrottle(Protocol):
-    """Counts failed logins per account and per client address."""
+    """Counts password attempts per account and per client address.
 
-    async def retry_after(self, *, account: str, address: str | None) -> int | None:
-        """Seconds until this account or address may try again, or None."""
+    Counting happens before the password is checked, so a burst of concurrent
+    guesses cannot slip past the limit.
+    """
+
+    async def acquire(self, *, account: str, address: str | None) -> int | None:
+        """Count one attempt; if a limit is reached, the seconds to wait instead."""
         ...
 
-    async def record_failure(self, *, account: str, address: str | None) -> None: ...
-
-    async def clear(self, *, account: str) -> None: ...
+    async def clear(self, *, account: str) -> None:
+        """Forget the account's attempts after it proved its password."""
+        ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 from uuid import UUID
@@ -27,11 +27,13 @@ from platform_core.identity.model import (
     OneTimeToken,
     Principal,
     SessionView,
+    SignupCredentials,
     TokenClaims,
     TokenPair,
     TokenPurpose,
     TokenType,
     User,
+    has_control_characters,
     normalize_email,
     split_full_name,
 )
@@ -96,11 +98,22 @@ class _Mails:
 
 
 def _clean_email(raw: str) -> str:
+    """A deliverable-looking address in ASCII (international domains as punycode)."""
     try:
-        checked = validate_email(raw.strip(), check_deliverability=False)
+        checked = validate_email(
+            raw.strip(), check_deliverability=False, allow_smtputf8=False
+        )
     except EmailNotValidError as error:
         raise _field_error("email", "invalid_email", str(error)) from error
-    return normalize_email(checked.normalized)
+    return normalize_email(checked.ascii_email or checked.normalized)
+
+
+def _lookup_key(raw: str) -> str | None:
+    """The form of an email to look an account up by, or None if none could match."""
+    address = normalize_email(raw)
+    if has_control_characters(address) or not address.isascii():
+        return None
+    return address
 
 
 def _field_error(name: str, code: str, message: str) -> ValidationFailed:
@@ -123,6 +136,9 @@ def _names(
     else:
         first, last = (first_name or "").strip(), (last_name or "").strip()
     errors = FieldErrors()
+    for name, value in (("first_name", first), ("last_name", last)):
+        if has_control_characters(value):
+            errors.add(name, "invalid", "Names cannot hold control characters.")
     if not first:
         errors.add(
             "full_name" if full_name is not None else "first_name",
@@ -197,6 +213,7 @@ class IdentityService:
     ) -> _Mails:
         now = self._clock.now()
         sent = _Mails()
+        credentials = SignupCredentials(password_hash, first, last)
         async with self._uow() as uow:
             existing = await uow.users.get_by_email(address)
             if existing is None:
@@ -208,7 +225,7 @@ class IdentityService:
                     created_at=now,
                 )
                 await uow.users.add(user)
-                await self._send_verification(uow, user, now, sent)
+                await self._send_verification(uow, user, credentials, now, sent)
                 await write_audit(
                     uow.audit,
                     "identity.signup",
@@ -219,7 +236,7 @@ class IdentityService:
                     client=client,
                 )
             elif not existing.is_verified:
-                await self._send_verification(uow, existing, now, sent)
+                await self._send_verification(uow, existing, credentials, now, sent)
                 await write_audit(
                     uow.audit,
                     "identity.signup.repeated_unverified",
@@ -252,15 +269,33 @@ class IdentityService:
         return sent
 
     async def _send_verification(
-        self, uow: UnitOfWork, user: User, now: datetime, sent: _Mails
+        self,
+        uow: UnitOfWork,
+        user: User,
+        credentials: SignupCredentials,
+        now: datetime,
+        sent: _Mails,
     ) -> None:
+        """Mail a link that verifies the address with this signup's password.
+
+        Earlier links stay valid: each sets the password of its own signup,
+        and the owner of the mailbox picks the one that greets them.
+        """
         secret = await self._issue_token(
-            uow, user, TokenPurpose.VERIFY_EMAIL, self._policy.verification_ttl, now
+            uow,
+            user,
+            TokenPurpose.VERIFY_EMAIL,
+            self._policy.verification_ttl,
+            now,
+            credentials=credentials,
         )
         link = self._policy.link("verify-email", secret)
+        greeted = replace(
+            user, first_name=credentials.first_name, last_name=credentials.last_name
+        )
         sent.ids.append(
             await enqueue_mail(
-                uow.outbox, mails.verification_mail(user, link), self._clock
+                uow.outbox, mails.verification_mail(greeted, link), self._clock
             )
         )
 
@@ -271,8 +306,12 @@ class IdentityService:
         purpose: TokenPurpose,
         ttl: timedelta,
         now: datetime,
+        *,
+        credentials: SignupCredentials | None = None,
     ) -> str:
-        await uow.one_time_tokens.void_unused(user.id, purpose, now)
+        """A new link; a reset link voids the older ones of its user."""
+        if purpose is TokenPurpose.RESET_PASSWORD:
+            await uow.one_time_tokens.void_unused(user.id, purpose, now)
         secret = new_secret()
         await uow.one_time_tokens.add(
             OneTimeToken(
@@ -281,6 +320,7 @@ class IdentityService:
                 token_hash=digest(secret),
                 created_at=now,
                 expires_at=now + ttl,
+                credentials=credentials,
             )
         )
         return secret
@@ -317,6 +357,13 @@ class IdentityService:
                 uow, token, TokenPurpose.VERIFY_EMAIL, now
             )
             user = await self._redeem(uow, one_time, now)
+            await uow.one_time_tokens.void_unused(
+                user.id, TokenPurpose.VERIFY_EMAIL, now
+            )
+            if one_time.credentials is not None:
+                user.password_hash = one_time.credentials.password_hash
+                user.first_name = one_time.credentials.first_name
+                user.last_name = one_time.credentials.last_name
             user.is_verified = True
             user.verified_at = now
             user.updated_at = now
@@ -338,20 +385,13 @@ class IdentityService:
         self, *, email: str, password: str, client: ClientInfo
     ) -> TokenPair:
         """Check the credentials and start a new session."""
-        account = normalize_email(email)
-        wait = await self._throttle.retry_after(account=account, address=client.address)
-        if wait is not None:
-            log.warning(
-                "identity.login.throttled",
-                client_address=client.address,
-                retry_after=wait,
-            )
-            raise Throttled(
-                "Too many failed sign-in attempts; try again later.", retry_after=wait
-            )
+        account = _lookup_key(email)
+        await self._count_attempt(account or normalize_email(email), client)
 
-        async with self._uow() as uow:
-            user = await uow.users.get_by_email(account)
+        user = None
+        if account is not None:
+            async with self._uow() as uow:
+                user = await uow.users.get_by_email(account)
         if user is not None and user.is_active:
             valid = await self._hasher.verify(user.password_hash, password)
         else:
@@ -367,7 +407,7 @@ class IdentityService:
                 and current.password_hash == user.password_hash
             ):
                 pair = await self._complete_login(uow, current, password, client, now)
-                await self._throttle.clear(account=account)
+                await self._throttle.clear(account=current.email)
                 return pair
             await write_audit(
                 uow.audit,
@@ -379,9 +419,20 @@ class IdentityService:
                 client=client,
             )
             await uow.commit()
-        await self._throttle.record_failure(account=account, address=client.address)
         log.info("identity.login.failed", client_address=client.address)
         raise InvalidCredentials("No active account has this email and password.")
+
+    async def _count_attempt(self, account: str, client: ClientInfo) -> None:
+        wait = await self._throttle.acquire(account=account, address=client.address)
+        if wait is not None:
+            log.warning(
+                "identity.login.throttled",
+                client_address=client.address,
+                retry_after=wait,
+            )
+            raise Throttled(
+                "Too many sign-in attempts; try again later.", retry_after=wait
+            )
 
     async def _complete_login(
         self,
@@ -526,8 +577,9 @@ class IdentityService:
         """Mail a reset link if the account exists; say nothing either way."""
         now = self._clock.now()
         sent = _Mails()
+        account = _lookup_key(email)
         async with self._uow() as uow:
-            user = await uow.users.get_by_email(normalize_email(email))
+            user = await uow.users.get_by_email(account) if account else None
             if user is not None and user.is_active:
                 secret = await self._issue_token(
                     uow, user, TokenPurpose.RESET_PASSWORD, self._policy.reset_ttl, now
@@ -572,6 +624,9 @@ class IdentityService:
                 user.verified_at = now
             user.updated_at = now
             await uow.users.update(user)
+            await uow.one_time_tokens.void_unused(
+                user.id, TokenPurpose.VERIFY_EMAIL, now
+            )
             revoked = await uow.login_sessions.revoke_all_for_user(
                 user.id, now, "password_reset"
             )
@@ -606,20 +661,44 @@ class IdentityService:
         sent = _Mails()
         async with self._uow() as uow:
             user = await self._require_user(uow, actor)
-            if not await self._hasher.verify(user.password_hash, current_password):
+        await self._count_attempt(user.email, client)
+        if not await self._hasher.verify(user.password_hash, current_password):
+            async with self._uow() as uow:
+                await write_audit(
+                    uow.audit,
+                    "identity.password.change_refused",
+                    at=now,
+                    actor_id=user.id,
+                    target_type="user",
+                    target_id=user.id,
+                    client=client,
+                )
+                await uow.commit()
+            raise _field_error(
+                "current_password",
+                "wrong_password",
+                "The current password is not correct.",
+            )
+        await self._throttle.clear(account=user.email)
+        if new_password == current_password:
+            raise _field_error(
+                "new_password",
+                "password_unchanged",
+                "The new password must differ from the current one.",
+            )
+        check_password(new_password, email=user.email, field="new_password")
+        new_hash = await self._hasher.hash(new_password)
+
+        async with self._uow() as uow:
+            checked_hash = user.password_hash
+            user = await self._require_user(uow, actor)
+            if user.password_hash != checked_hash:
                 raise _field_error(
                     "current_password",
-                    "wrong_password",
-                    "The current password is not correct.",
+                    "password_changed_meanwhile",
+                    "The password was changed meanwhile; try again.",
                 )
-            if new_password == current_password:
-                raise _field_error(
-                    "new_password",
-                    "password_unchanged",
-                    "The new password must differ from the current one.",
-                )
-            check_password(new_password, email=user.email, field="new_password")
-            user.password_hash = await self._hasher.hash(new_password)
+            user.password_hash = new_hash
             user.updated_at = now
             await uow.users.update(user)
             revoked = await uow.login_sessions.revoke_all_for_user(

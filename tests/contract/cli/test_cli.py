@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
@@ -37,12 +38,78 @@ class TestDatabaseCommands:
         current, needed = after.split(";")
         assert current.split(": ")[1].strip() == needed.split(": ")[1].strip()
 
+    @pytest.mark.parametrize("revision", ["9999", "head+5"])
+    def test_upgrade_to_an_unknown_revision_is_one_line(
+        self, env: dict[str, str], revision: str
+    ) -> None:
+        code, output = invoke(env, "db", "upgrade", "--revision", revision)
+
+        assert code == 1
+        assert output.startswith(f"error: cannot upgrade to revision {revision!r}")
+        assert len(output.strip().splitlines()) == 1
+
+    def test_upgrade_leaves_the_sqlite_file_readable_by_its_owner_only(
+        self, env: dict[str, str], tmp_path: Path
+    ) -> None:
+        database = tmp_path / "platform.sqlite3"
+        database.touch()
+        database.chmod(0o644)
+
+        code, _ = invoke(env, "db", "upgrade")
+
+        assert code == 0
+        assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
     def test_serve_refuses_an_out_of_date_schema_naming_the_fix(
         self, env: dict[str, str]
     ) -> None:
         code, output = invoke(env, "serve")
         assert code == 1
         assert "platform db upgrade" in output
+
+
+UNREACHABLE_COMMANDS = [
+    ("db", "upgrade"),
+    ("db", "current"),
+    ("plans", "list"),
+    ("audit", "list"),
+    ("outbox", "drain"),
+    ("create-admin", "--email", "root@example.org", "--password-stdin"),
+]
+
+
+class TestUnreachableDatabase:
+    @pytest.mark.parametrize("command", UNREACHABLE_COMMANDS)
+    def test_a_refused_connection_is_one_line_without_the_password(
+        self, env: dict[str, str], command: tuple[str, ...]
+    ) -> None:
+        url = "postgresql+asyncpg://platform:hunter2-secret@127.0.0.1:1/platform"
+
+        code, output = invoke(
+            {**env, "PLATFORM_DATABASE_URL": url}, *command, stdin=f"{PASSWORD}\n"
+        )
+
+        assert code == 1
+        assert output.startswith(
+            "error: cannot reach the database at "
+            "postgresql+asyncpg://127.0.0.1:1/platform: "
+        )
+        assert "hunter2" not in output
+        assert len(output.strip().splitlines()) == 1
+
+    @pytest.mark.parametrize("command", UNREACHABLE_COMMANDS)
+    def test_an_unopenable_sqlite_file_is_one_line(
+        self, env: dict[str, str], tmp_path: Path, command: tuple[str, ...]
+    ) -> None:
+        url = f"sqlite+aiosqlite:///{tmp_path}"
+
+        code, output = invoke(
+            {**env, "PLATFORM_DATABASE_URL": url}, *command, stdin=f"{PASSWORD}\n"
+        )
+
+        assert code == 1
+        assert output.startswith(f"error: cannot reach the database at {url}: ")
+        assert len(output.strip().splitlines()) == 1
 
 
 class TestCreateAdmin:
@@ -91,6 +158,16 @@ class TestCreateAdmin:
         assert code == 1
         assert output.startswith("error: ")
         assert "at least 12 characters" in output
+
+    def test_without_a_terminal_it_asks_for_password_stdin(
+        self, env: dict[str, str]
+    ) -> None:
+        code, output = invoke(env, "create-admin", "--email", "root@example.org")
+
+        assert code == 2
+        assert output.strip() == (
+            "error: no terminal to ask for the password; use --password-stdin"
+        )
 
 
 class TestSettings:

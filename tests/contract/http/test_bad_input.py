@@ -134,3 +134,50 @@ async def test_login_throttle_holds_across_server_processes(tmp_path: Path) -> N
 
     assert blocked.status_code == 429
     assert int(blocked.headers["retry-after"]) > 0
+
+
+async def test_deeply_nested_json_is_a_400_not_a_crash(api: Api) -> None:
+    body = '{"email":' + "[" * 5000 + "]" * 5000 + "}"
+
+    response = await api.client.post(
+        "/api/v1/auth/password-reset/",
+        content=body.encode(),
+        headers={"content-type": "application/json"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+
+
+async def test_token_responses_are_never_cached(api: Api) -> None:
+    tokens = await api.verified_user()
+    refreshed = await api.client.post(
+        "/api/v1/auth/token/refresh/", json={"refresh": tokens["refresh"]}
+    )
+
+    assert "no-store" in refreshed.headers["cache-control"]
+
+
+async def test_control_characters_in_names_are_a_400(api: Api) -> None:
+    tokens = await api.verified_user()
+
+    response = await api.client.patch(
+        "/api/v1/users/me/", json={"full_name": "Pg\u0000Name"}, headers=bearer(tokens)
+    )
+
+    assert response.status_code == 400
+    me = await api.client.get("/api/v1/users/me/", headers=bearer(tokens))
+    assert me.json()["full_name"] == "Ada Lovelace"
+
+
+async def test_a_concurrent_burst_of_wrong_passwords_is_throttled(api: Api) -> None:
+    await api.verified_user()
+    wrong = [{"email": "ada@example.org", "password": f"guess {n}"} for n in range(20)]
+
+    responses = await asyncio.gather(
+        *(api.client.post("/api/v1/auth/token/", json=body) for body in wrong)
+    )
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(401) == 5
+    assert statuses.count(429) == 15

@@ -50,6 +50,17 @@ class TestOperations:
         ):
             assert path in paths
 
+    async def test_openapi_documents_errors_as_problem_documents(
+        self, api: Api
+    ) -> None:
+        document = (await api.client.get("/schema/openapi.json")).json()
+
+        responses = document["paths"]["/api/v1/auth/token/"]["post"]["responses"]
+        for status in ("400", "401", "403", "429"):
+            assert list(responses[status]["content"]) == ["application/problem+json"]
+        revoke = document["paths"]["/api/v1/users/me/sessions/{uuid}/"]["delete"]
+        assert "404" in revoke["responses"]
+
     async def test_every_response_carries_a_request_id(self, api: Api) -> None:
         ok = await api.client.get("/health")
         missing = await api.client.get("/no/such/path")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -59,10 +60,9 @@ class TestLoginThrottleContract:
         throttle = make_throttle()
         account = unique("account")
         for _ in range(3):
-            assert await throttle.retry_after(account=account, address=None) is None
-            await throttle.record_failure(account=account, address=None)
+            assert await throttle.acquire(account=account, address=None) is None
 
-        wait = await throttle.retry_after(account=account, address=None)
+        wait = await throttle.acquire(account=account, address=None)
         assert wait is not None
         assert 0 < wait <= 15 * 60
 
@@ -72,10 +72,10 @@ class TestLoginThrottleContract:
         throttle = make_throttle()
         address = unique("address")
         for _ in range(5):
-            await throttle.record_failure(account=unique("account"), address=address)
+            assert await throttle.acquire(account=unique("a"), address=address) is None
 
-        assert await throttle.retry_after(account=unique("fresh"), address=address)
-        assert await throttle.retry_after(account=unique("fresh"), address=None) is None
+        assert await throttle.acquire(account=unique("fresh"), address=address)
+        assert await throttle.acquire(account=unique("fresh"), address=None) is None
 
     async def test_clearing_an_account_lets_it_try_again(
         self, make_throttle: ThrottleFactory
@@ -83,18 +83,33 @@ class TestLoginThrottleContract:
         throttle = make_throttle()
         account = unique("account")
         for _ in range(3):
-            await throttle.record_failure(account=account, address=None)
+            await throttle.acquire(account=account, address=None)
 
         await throttle.clear(account=account)
 
-        assert await throttle.retry_after(account=account, address=None) is None
+        assert await throttle.acquire(account=account, address=None) is None
 
-    async def test_failures_counted_by_one_instance_hold_for_another(
+    async def test_attempts_counted_by_one_instance_hold_for_another(
         self, make_throttle: ThrottleFactory
     ) -> None:
         first, second = make_throttle(), make_throttle()
         account = unique("account")
         for throttle in (first, second, first):
-            await throttle.record_failure(account=account, address=None)
+            assert await throttle.acquire(account=account, address=None) is None
 
-        assert await second.retry_after(account=account, address=None)
+        assert await second.acquire(account=account, address=None)
+
+    async def test_a_concurrent_burst_gets_no_more_than_the_limit(
+        self, make_throttle: ThrottleFactory
+    ) -> None:
+        throttles = [make_throttle() for _ in range(5)]
+        account = unique("account")
+
+        results = await asyncio.gather(
+            *(
+                throttles[n % len(throttles)].acquire(account=account, address=None)
+                for n in range(40)
+            )
+        )
+
+        assert sum(1 for wait in results if wait is None) == 3

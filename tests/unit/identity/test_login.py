@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -61,6 +62,15 @@ class TestLogIn:
         ]
         assert len(failures) == 2
 
+    async def test_an_address_no_account_can_have_is_just_a_wrong_login(
+        self, core: Core
+    ) -> None:
+        for email in ("nul\x00@example.org", "ünï@example.org"):
+            with pytest.raises(InvalidCredentials):
+                await core.platform.identity.log_in(
+                    email=email, password=PASSWORD, client=CLIENT
+                )
+
     async def test_repeated_failures_on_one_account_are_throttled(
         self, core: Core
     ) -> None:
@@ -88,7 +98,7 @@ class TestLogIn:
         self, core: Core
     ) -> None:
         await core.verified_user()
-        for n in range(20):
+        for n in range(50):
             with pytest.raises(InvalidCredentials):
                 await core.platform.identity.log_in(
                     email=f"guess{n}@example.org", password="wrong", client=CLIENT
@@ -103,6 +113,25 @@ class TestLogIn:
             password=PASSWORD,
             client=ClientInfo(address="192.0.2.1"),
         )
+
+    async def test_a_concurrent_burst_of_guesses_is_held_to_the_limit(
+        self, core: Core
+    ) -> None:
+        await core.verified_user()
+
+        outcomes = await asyncio.gather(
+            *(
+                core.platform.identity.log_in(
+                    email="ada@example.org", password=f"guess {n}", client=CLIENT
+                )
+                for n in range(30)
+            ),
+            return_exceptions=True,
+        )
+
+        refused = [o for o in outcomes if isinstance(o, InvalidCredentials)]
+        throttled = [o for o in outcomes if isinstance(o, Throttled)]
+        assert (len(refused), len(throttled)) == (5, 25)
 
     async def test_success_forgets_earlier_failures_of_the_account(
         self, core: Core

@@ -10,7 +10,7 @@ from platform_core.identity.errors import (
     OneTimeTokenExpired,
     OneTimeTokenUsed,
 )
-from platform_core.shared.errors import ValidationFailed
+from platform_core.shared.errors import Throttled, ValidationFailed
 from tests.support import CLIENT, PASSWORD, Core, token_from_link
 
 NEW_PASSWORD = "violet meadow compass 77"
@@ -99,6 +99,25 @@ class TestPasswordReset:
 
 
 class TestPasswordChange:
+    async def test_guessing_the_current_password_is_throttled(self, core: Core) -> None:
+        principal = await core.principal(await core.verified_user())
+        for n in range(5):
+            with pytest.raises(ValidationFailed):
+                await core.platform.identity.change_password(
+                    principal,
+                    current_password=f"guess number {n}",
+                    new_password=NEW_PASSWORD,
+                    client=CLIENT,
+                )
+
+        with pytest.raises(Throttled):
+            await core.platform.identity.change_password(
+                principal,
+                current_password=PASSWORD,
+                new_password=NEW_PASSWORD,
+                client=CLIENT,
+            )
+
     async def test_change_keeps_this_session_and_ends_the_others(
         self, core: Core
     ) -> None:
@@ -134,6 +153,8 @@ class TestPasswordChange:
             )
 
         assert refused.value.errors[0].field == "current_password"
+        actions = [r.action for r in core.adapters.store.tables.audit]
+        assert "identity.password.change_refused" in actions
         assert await core.platform.identity.log_in(
             email="ada@example.org", password=PASSWORD, client=CLIENT
         )

@@ -77,6 +77,8 @@ class TestSignUp:
             ("qwerty123456", "password_too_common"),
             ("ada@example.org", "password_is_email"),
             ("x" * 1025, "password_too_long"),
+            (" " * 12, "password_too_simple"),
+            ("abababababab", "password_too_simple"),
         ],
     )
     async def test_weak_password_is_refused_with_its_reason(
@@ -127,3 +129,25 @@ class TestSignUp:
         [record] = core.adapters.store.tables.audit
         assert record.action == "identity.signup"
         assert record.client_address == CLIENT.address
+
+    async def test_control_characters_in_names_are_refused(self, core: Core) -> None:
+        with pytest.raises(ValidationFailed) as refused:
+            await core.platform.identity.sign_up(
+                email="a@example.org",
+                password=PASSWORD,
+                full_name="Nul\x00Byte",
+                client=CLIENT,
+            )
+        assert refused.value.errors[0].code == "invalid"
+        assert core.adapters.store.tables.users == {}
+
+    async def test_non_ascii_mailbox_is_refused_and_idn_domain_is_punycode(
+        self, core: Core
+    ) -> None:
+        with pytest.raises(ValidationFailed):
+            await core.sign_up(email="ünicode@example.org")
+
+        receipt = await core.platform.identity.sign_up(
+            email="idn@bücher.example", password=PASSWORD, full_name="I", client=CLIENT
+        )
+        assert receipt.email == "idn@xn--bcher-kva.example"

@@ -5,11 +5,12 @@ from datetime import timedelta
 import pytest
 
 from platform_core.identity.errors import (
+    InvalidCredentials,
     OneTimeTokenExpired,
     OneTimeTokenUnknown,
     OneTimeTokenUsed,
 )
-from tests.support import CLIENT, Core
+from tests.support import CLIENT, Core, token_from_link
 
 
 class TestVerifyEmail:
@@ -53,10 +54,65 @@ class TestVerifyEmail:
         with pytest.raises(OneTimeTokenUnknown):
             await core.platform.identity.verify_email(token="made-up", client=CLIENT)
 
-    async def test_a_newer_link_replaces_the_older_one(self, core: Core) -> None:
+    async def test_a_stranger_signing_up_first_cannot_choose_the_owners_password(
+        self, core: Core
+    ) -> None:
+        identity = core.platform.identity
+        await identity.sign_up(
+            email="victim@example.org",
+            password="attacker chosen secret",
+            full_name="Mallory",
+            client=CLIENT,
+        )
+        await identity.sign_up(
+            email="victim@example.org",
+            password="the owners own phrase",
+            full_name="Victor Owner",
+            client=CLIENT,
+        )
+        texts = await core.delivered_mail_texts()
+        owners_mail = next(t for t in texts if t.startswith("Hello Victor"))
+
+        pair = await identity.verify_email(
+            token=token_from_link(owners_mail, "verify-email"), client=CLIENT
+        )
+
+        profile = await identity.get_profile(await core.principal(pair))
+        assert profile.full_name == "Victor Owner"
+        with pytest.raises(InvalidCredentials):
+            await identity.log_in(
+                email="victim@example.org",
+                password="attacker chosen secret",
+                client=CLIENT,
+            )
+        assert await identity.log_in(
+            email="victim@example.org", password="the owners own phrase", client=CLIENT
+        )
+
+    async def test_using_one_link_voids_the_others(self, core: Core) -> None:
         await core.sign_up()
-        older = await core.last_link_token("verify-email")
+        core.adapters.clock.advance(timedelta(seconds=1))
         await core.sign_up()
+        texts = await core.delivered_mail_texts()
+        first, second = (token_from_link(t, "verify-email") for t in texts)
+
+        await core.platform.identity.verify_email(token=second, client=CLIENT)
 
         with pytest.raises(OneTimeTokenUsed):
-            await core.platform.identity.verify_email(token=older, client=CLIENT)
+            await core.platform.identity.verify_email(token=first, client=CLIENT)
+
+    async def test_a_password_reset_voids_pending_verification_links(
+        self, core: Core
+    ) -> None:
+        await core.sign_up()
+        verification = await core.last_link_token("verify-email")
+        await core.platform.identity.request_password_reset(
+            email="ada@example.org", client=CLIENT
+        )
+        reset = await core.last_link_token("reset-password")
+        await core.platform.identity.confirm_password_reset(
+            token=reset, new_password="violet meadow compass 77", client=CLIENT
+        )
+
+        with pytest.raises(OneTimeTokenUsed):
+            await core.platform.identity.verify_email(token=verification, client=CLIENT)
