@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -77,10 +78,23 @@ def domain_error_to_problem(error: DomainError) -> ProblemDetailsException:
     return _problem(status, error.code, error.detail, headers=headers or None, **extra)
 
 
-def _field_of(key: str | None) -> str:
-    if not key:
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_AT_PATH = re.compile(r" - at `\$\.?([^`]*)`")
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+
+
+def _field_of(key: str | None, message: str) -> str:
+    """The body field a decoding message is about, as a dotted path."""
+    for pattern in (_UNKNOWN_FIELD, _MISSING_FIELD):
+        if found := pattern.search(message):
+            parent = _AT_PATH.search(message)
+            prefix = f"{parent.group(1)}." if parent and parent.group(1) else ""
+            return f"{prefix}{found.group(1)}"
+    if found := _AT_PATH.search(message):
+        return found.group(1) or "body"
+    if not key or key == "data":
         return "body"
-    return key.removeprefix("$.").removeprefix("$") or "body"
+    return key
 
 
 def validation_to_problem(error: ValidationException) -> ProblemDetailsException:
@@ -89,9 +103,21 @@ def validation_to_problem(error: ValidationException) -> ProblemDetailsException
     for item in raw:
         if isinstance(item, dict):
             message = str(item.get("message", "Invalid value."))
-            code = "unknown_field" if "unknown field" in message else "invalid"
+            if message == "'data'":
+                message = "A JSON request body is required."
+            code = (
+                "unknown_field"
+                if _UNKNOWN_FIELD.search(message)
+                else "required"
+                if _MISSING_FIELD.search(message)
+                else "invalid"
+            )
             errors.append(
-                {"field": _field_of(item.get("key")), "code": code, "message": message}
+                {
+                    "field": _field_of(item.get("key"), message),
+                    "code": code,
+                    "message": message,
+                }
             )
     return _problem(
         400,

@@ -86,8 +86,14 @@ class TestSignup:
 
         assert missing.status_code == 400
         assert missing.json()["code"] == "validation_error"
+        assert missing.json()["errors"][0] | {"message": ""} == {
+            "field": "email",
+            "code": "required",
+            "message": "",
+        }
         assert unknown.status_code == 400
         assert unknown.json()["errors"][0]["code"] == "unknown_field"
+        assert unknown.json()["errors"][0]["field"] == "is_staff"
 
     async def test_malformed_json_and_bad_email_are_400(self, api: Api) -> None:
         garbled = await api.client.post(
