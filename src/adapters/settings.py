@@ -129,6 +129,10 @@ class Settings(BaseModel):
     @field_validator("mail_from")
     @classmethod
     def _sender_with_domain(cls, value: str) -> str:
+        if not value.isascii() or any(not char.isprintable() for char in value):
+            raise ValueError(
+                "use printable ASCII; write an international domain in punycode"
+            )
         local, at, domain = parseaddr(value)[1].rpartition("@")
         if not (local and at and domain):
             raise ValueError(

@@ -101,3 +101,11 @@ class TestSmtpSettings:
         settings = load_settings({"PLATFORM_MAIL_FROM": "Events <events@example.org>"})
 
         assert settings.mail_from == "Events <events@example.org>"
+
+
+@pytest.mark.parametrize(
+    "sender", ["x <a@b.org>\r\nBcc: z@evil.org", "Ä <a@bücher.example>"]
+)
+def test_a_sender_that_cannot_go_in_a_header_is_refused(sender: str) -> None:
+    with pytest.raises(SettingsError, match=r"^PLATFORM_MAIL_FROM: "):
+        load_settings({"PLATFORM_MAIL_FROM": sender})

@@ -239,7 +239,16 @@ def db_upgrade(
             raise
         fail(f"cannot upgrade to revision {revision!r}: alembic cannot resolve it")
     _owner_only(url)
-    typer.echo(f"database at {revision} ({_redacted(url)})")
+
+    async def reached() -> str | None:
+        engine = create_engine(url)
+        try:
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    now_at = asyncio.run(reached())
+    typer.echo(f"database at {now_at or 'no revision'} ({_redacted(url)})")
 
 
 def _raised_in_alembic_revision_map(error: BaseException) -> bool:

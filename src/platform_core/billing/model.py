@@ -11,6 +11,7 @@ from platform_core.shared.errors import FieldErrors
 
 ATTENDEE_PLAN = "attendee"
 MAX_TRIAL_DAYS = 365
+MAX_AMOUNT = 100_000_000_00
 
 _CODE = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -80,6 +81,8 @@ class Plan:
         for price in self.prices:
             if price.amount < 0:
                 errors.add("prices", "negative", "A price cannot be negative.")
+            if price.amount > MAX_AMOUNT:
+                errors.add("prices", "too_large", f"At most {MAX_AMOUNT} minor units.")
             if not _CURRENCY.match(price.currency):
                 errors.add(
                     "prices", "invalid_currency", f"{price.currency!r} is not ISO 4217."

@@ -18,7 +18,7 @@ def normalize_email(email: str) -> str:
 
 def has_control_characters(text: str) -> bool:
     """True for text no name or address may hold (NUL, line breaks, ...)."""
-    return any(unicodedata.category(char) in ("Cc", "Cs") for char in text)
+    return any(unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") for char in text)
 
 
 def split_full_name(full_name: str) -> tuple[str, str]:

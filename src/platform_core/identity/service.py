@@ -111,9 +111,14 @@ def _clean_email(raw: str) -> str:
 def _lookup_key(raw: str) -> str | None:
     """The form of an email to look an account up by, or None if none could match."""
     address = normalize_email(raw)
-    if has_control_characters(address) or not address.isascii():
+    if has_control_characters(address):
         return None
-    return address
+    if address.isascii():
+        return address
+    try:
+        return _clean_email(address)
+    except ValidationFailed:
+        return None
 
 
 def _field_error(name: str, code: str, message: str) -> ValidationFailed:
@@ -137,17 +142,17 @@ def _names(
         first, last = (first_name or "").strip(), (last_name or "").strip()
     errors = FieldErrors()
     for name, value in (("first_name", first), ("last_name", last)):
+        field = "full_name" if full_name is not None else name
         if has_control_characters(value):
-            errors.add(name, "invalid", "Names cannot hold control characters.")
-    if not first:
+            errors.add(field, "invalid", "Names cannot hold control characters.")
+        if len(value) > NAME_MAX_LENGTH:
+            errors.add(field, "too_long", f"At most {NAME_MAX_LENGTH} characters.")
+    if not any(char.isalnum() for char in first):
         errors.add(
             "full_name" if full_name is not None else "first_name",
             "required",
-            "A name is required.",
+            "A name with at least one letter or digit is required.",
         )
-    for name, value in (("first_name", first), ("last_name", last)):
-        if len(value) > NAME_MAX_LENGTH:
-            errors.add(name, "too_long", f"At most {NAME_MAX_LENGTH} characters.")
     errors.raise_if_any()
     return first, last
 

@@ -57,6 +57,7 @@ class TestPlanRules:
                 "prices",
             ),
             ({"trial_days": 400}, "trial_days"),
+            ({"prices": (Price(Interval.MONTH, 10**23, "USD"),)}, "prices"),
             ({"limits": {Limit.COURSES: -1}}, "limits.courses"),
         ],
     )

@@ -151,3 +151,26 @@ class TestSignUp:
             email="idn@bücher.example", password=PASSWORD, full_name="I", client=CLIENT
         )
         assert receipt.email == "idn@xn--bcher-kva.example"
+
+    async def test_an_international_domain_signs_in_as_it_was_typed(
+        self, core: Core
+    ) -> None:
+        await core.verified_user(email="idn@bücher.example")
+
+        for typed in ("idn@bücher.example", "IDN@xn--bcher-kva.example"):
+            assert await core.platform.identity.log_in(
+                email=typed, password=PASSWORD, client=CLIENT
+            )
+
+    @pytest.mark.parametrize("full_name", ["\u200b\u200b", "Nul\x00Byte", "A" * 151])
+    async def test_bad_full_names_are_reported_on_full_name(
+        self, core: Core, full_name: str
+    ) -> None:
+        with pytest.raises(ValidationFailed) as refused:
+            await core.platform.identity.sign_up(
+                email="a@example.org",
+                password=PASSWORD,
+                full_name=full_name,
+                client=CLIENT,
+            )
+        assert {e.field for e in refused.value.errors} == {"full_name"}
