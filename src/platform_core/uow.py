@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from platform_core.audit.ports import AuditRepository
-from platform_core.billing.ports import PlanRepository
+from platform_core.billing.ports import PlanRepository, UsageRepository
 from platform_core.identity.ports import (
     LoginSessionRepository,
     OneTimeTokenRepository,
@@ -36,6 +36,9 @@ class UnitOfWork(Protocol):
 
     @property
     def plans(self) -> PlanRepository: ...
+
+    @property
+    def usage(self) -> UsageRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

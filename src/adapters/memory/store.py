@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
@@ -12,7 +12,7 @@ from typing import Self
 from uuid import UUID
 
 from platform_core.audit.model import AuditRecord
-from platform_core.billing.model import Plan
+from platform_core.billing.model import Limit, Plan
 from platform_core.identity.model import LoginSession, OneTimeToken, TokenPurpose, User
 from platform_core.identity.ports import DuplicateEmail
 from platform_core.outbox.model import OutboxMessage
@@ -26,6 +26,7 @@ class _Tables:
     audit: list[AuditRecord] = field(default_factory=list)
     outbox: dict[UUID, OutboxMessage] = field(default_factory=dict)
     plans: dict[str, Plan] = field(default_factory=dict)
+    usage: dict[tuple[UUID, Limit, datetime], int] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -259,6 +260,38 @@ class MemoryPlanRepository:
         return created
 
 
+class MemoryUsageRepository:
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    async def consume(
+        self, account_id: UUID, name: Limit, period_start: datetime, limit: int
+    ) -> bool:
+        key = (account_id, name, period_start)
+        if self._t.usage.get(key, 0) >= limit:
+            return False
+        self._t.usage[key] = self._t.usage.get(key, 0) + 1
+        return True
+
+    async def release(
+        self, account_id: UUID, name: Limit, period_start: datetime
+    ) -> bool:
+        key = (account_id, name, period_start)
+        if self._t.usage.get(key, 0) <= 0:
+            return False
+        self._t.usage[key] -= 1
+        return True
+
+    async def used(
+        self, account_id: UUID, period_start: datetime
+    ) -> Mapping[Limit, int]:
+        return {
+            name: count
+            for (account, name, start), count in self._t.usage.items()
+            if account == account_id and start == period_start
+        }
+
+
 class MemoryUnitOfWork:
     """Works on a private copy of the store and swaps it in on commit.
 
@@ -283,6 +316,7 @@ class MemoryUnitOfWork:
         self.audit = MemoryAuditRepository(self._tables)
         self.outbox = MemoryOutboxRepository(self._tables)
         self.plans = MemoryPlanRepository(self._tables)
+        self.usage = MemoryUsageRepository(self._tables)
 
     async def __aexit__(
         self,

@@ -17,6 +17,7 @@ from adapters.persistence.repositories import (
     SqlOneTimeTokenRepository,
     SqlOutboxRepository,
     SqlPlanRepository,
+    SqlUsageRepository,
     SqlUserRepository,
     UnreadablePlan,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "SqlOutboxRepository",
     "SqlPlanRepository",
     "SqlUnitOfWork",
+    "SqlUsageRepository",
     "SqlUserRepository",
     "UnreadablePlan",
     "alembic_config",

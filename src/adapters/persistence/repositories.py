@@ -26,6 +26,7 @@ from adapters.persistence.tables import (
     one_time_tokens,
     outbox_messages,
     plans,
+    usage_counters,
     users,
 )
 from platform_core.audit.model import AuditRecord
@@ -635,3 +636,98 @@ class SqlPlanRepository:
             update(plans).where(plans.c.code == values["code"]).values(changes)
         )
         return False
+
+
+def _counter_key(
+    account_id: UUID, name: Limit, period_start: datetime
+) -> list[ColumnElement[bool]]:
+    return [
+        usage_counters.c.account_id == account_id,
+        usage_counters.c.name == Limit(name).value,
+        usage_counters.c.period_start == period_start,
+    ]
+
+
+class SqlUsageRepository:
+    """Counts change only in conditional UPDATEs, whose row count is the answer.
+
+    On PostgreSQL a racing UPDATE waits for the row's lock and re-checks its
+    condition on the committed count; on SQLite writers take turns.
+    """
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def consume(
+        self, account_id: UUID, name: Limit, period_start: datetime, limit: int
+    ) -> bool:
+        if limit <= 0:
+            # Nothing can be consumed, so no counter is started for it.
+            return False
+        await self._ensure_counter(account_id, name, period_start)
+        result = await self._connection.execute(
+            update(usage_counters)
+            .where(
+                *_counter_key(account_id, name, period_start),
+                usage_counters.c.used < limit,
+            )
+            .values(used=usage_counters.c.used + 1)
+        )
+        return result.rowcount == 1
+
+    async def release(
+        self, account_id: UUID, name: Limit, period_start: datetime
+    ) -> bool:
+        result = await self._connection.execute(
+            update(usage_counters)
+            .where(
+                *_counter_key(account_id, name, period_start),
+                usage_counters.c.used > 0,
+            )
+            .values(used=usage_counters.c.used - 1)
+        )
+        return result.rowcount == 1
+
+    async def used(
+        self, account_id: UUID, period_start: datetime
+    ) -> Mapping[Limit, int]:
+        result = await self._connection.execute(
+            select(usage_counters.c.name, usage_counters.c.used).where(
+                usage_counters.c.account_id == account_id,
+                usage_counters.c.period_start == period_start,
+            )
+        )
+        return {Limit(name): count for name, count in result}
+
+    async def _ensure_counter(
+        self, account_id: UUID, name: Limit, period_start: datetime
+    ) -> None:
+        # A concurrent first use inserts the same key; the loser does nothing
+        # (on PostgreSQL after waiting for the winner) and both then update.
+        values = {
+            "account_id": account_id,
+            "name": Limit(name).value,
+            "period_start": period_start,
+            "used": 0,
+        }
+        key = [
+            usage_counters.c.account_id,
+            usage_counters.c.name,
+            usage_counters.c.period_start,
+        ]
+        dialect = self._connection.dialect.name
+        if dialect == "postgresql":
+            statement: Insert = (
+                postgresql.insert(usage_counters)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=key)
+            )
+        elif dialect == "sqlite":
+            statement = (
+                sqlite.insert(usage_counters)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=key)
+            )
+        else:
+            raise NotImplementedError(f"usage cannot be counted on {dialect}")
+        await self._connection.execute(statement)

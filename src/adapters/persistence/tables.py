@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     Uuid,
+    text,
 )
 from sqlalchemy.engine import Dialect
 
@@ -171,4 +172,18 @@ plans = Table(
     Column("is_public", Boolean(), nullable=False),
     Column("sort_order", Integer(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+usage_counters = Table(
+    "usage_counters",
+    metadata,
+    Column(
+        "account_id",
+        Uuid(),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("name", String(64), primary_key=True),
+    Column("period_start", UtcDateTime(), primary_key=True),
+    Column("used", Integer(), nullable=False, server_default=text("0")),
 )

@@ -14,6 +14,7 @@ from adapters.persistence.repositories import (
     SqlOneTimeTokenRepository,
     SqlOutboxRepository,
     SqlPlanRepository,
+    SqlUsageRepository,
     SqlUserRepository,
 )
 from platform_core.uow import UnitOfWorkFactory
@@ -26,6 +27,7 @@ class _Repositories:
         "one_time_tokens",
         "outbox",
         "plans",
+        "usage",
         "users",
     )
 
@@ -36,6 +38,7 @@ class _Repositories:
         self.audit = SqlAuditRepository(connection)
         self.outbox = SqlOutboxRepository(connection)
         self.plans = SqlPlanRepository(connection)
+        self.usage = SqlUsageRepository(connection)
 
 
 class SqlUnitOfWork:
@@ -74,6 +77,10 @@ class SqlUnitOfWork:
     @property
     def plans(self) -> SqlPlanRepository:
         return self._open().plans
+
+    @property
+    def usage(self) -> SqlUsageRepository:
+        return self._open().usage
 
     def _open(self) -> _Repositories:
         if self._repositories is None:
