@@ -278,6 +278,7 @@ class AuthController(Controller):
 class MeController(Controller):
     path = "/api/v1/users/me"
     tags = ["users"]
+    cache_control = CacheControlHeader(no_store=True)
     dependencies = {"principal": Provide(provide_principal)}
     security = SECURITY
 

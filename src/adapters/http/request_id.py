@@ -17,6 +17,14 @@ _ACCEPTABLE = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 log = structlog.get_logger(__name__)
 
 
+def printable(text: str) -> str:
+    """The text with control characters escaped, so a path cannot drive a terminal."""
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode()
+        for char in text
+    )
+
+
 def _incoming_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == HEADER.encode():
@@ -54,7 +62,7 @@ class RequestIdMiddleware:
                 log.info(
                     "http.request.completed",
                     method=scope.get("method"),
-                    path=scope.get("path"),
+                    path=printable(str(scope.get("path", ""))),
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 )

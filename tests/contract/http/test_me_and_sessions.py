@@ -22,6 +22,7 @@ class TestMe:
         uuid.UUID(body["uuid"])
         assert body["created_at"]
         assert "password" not in str(body)
+        assert "no-store" in response.headers["cache-control"]
 
     async def test_patch_full_name_splits_it(self, api: Api) -> None:
         tokens = await api.verified_user()

@@ -7,6 +7,7 @@ from litestar.testing import AsyncTestClient
 
 from adapters.container import build_container
 from adapters.http.app import create_app
+from adapters.http.request_id import printable
 from adapters.persistence import SchemaOutOfDate
 from adapters.settings import load_settings
 from tests.contract.http.conftest import Api, settings_env
@@ -88,3 +89,8 @@ async def test_app_refuses_to_start_on_an_unmigrated_database(tmp_path: Path) ->
             pass
 
     assert refused.group_contains(SchemaOutOfDate, match="platform db upgrade")
+
+
+def test_logged_paths_have_control_characters_escaped() -> None:
+    assert printable("/api/v1/zz\x1b[31mRED\x00") == "/api/v1/zz\\x1b[31mRED\\x00"
+    assert printable("/api/v1/événements/42") == "/api/v1/événements/42"
