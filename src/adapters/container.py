@@ -8,7 +8,7 @@ from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
 from adapters.mail import OutboxFolderMailer, SmtpMailer, SmtpSettings
-from adapters.persistence import create_engine, unit_of_work_factory
+from adapters.persistence import create_engine, sql_uow_factory
 from adapters.security import Argon2PasswordHasher, JwtTokenSigner, LimitsLoginThrottle
 from adapters.security.throttle import throttle_storage
 from adapters.settings import Settings
@@ -48,7 +48,7 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     engine = providers.Singleton(create_engine, settings.provided.resolved_database_url)
-    uow_factory = providers.Singleton(unit_of_work_factory, engine)
+    uow_factory = providers.Singleton(sql_uow_factory, engine)
     password_hasher = providers.Singleton(Argon2PasswordHasher)
     token_signer = providers.Singleton(
         JwtTokenSigner,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from email.utils import parseaddr
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
@@ -20,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from adapters.mail.message import sender_domain
 
 ENV_PREFIX = "PLATFORM_"
 MIN_SECRET_LENGTH = 32
@@ -133,11 +134,12 @@ class Settings(BaseModel):
             raise ValueError(
                 "use printable ASCII; write an international domain in punycode"
             )
-        local, at, domain = parseaddr(value)[1].rpartition("@")
-        if not (local and at and domain):
+        try:
+            sender_domain(value)
+        except ValueError as error:
             raise ValueError(
                 "use an address with a domain, like Platform <no-reply@example.org>"
-            )
+            ) from error
         return value
 
     @model_validator(mode="after")

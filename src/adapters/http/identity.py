@@ -15,7 +15,13 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CO
 from adapters.http.auth import SECURITY, provide_principal
 from adapters.http.openapi import problems
 from platform_core import Platform
-from platform_core.identity.model import ClientInfo, Principal, SessionView, User
+from platform_core.identity.model import (
+    ClientInfo,
+    Principal,
+    SessionView,
+    TokenPair,
+    User,
+)
 from platform_core.identity.service import ProfileChanges
 
 PASSWORD_MAX = 1024
@@ -50,6 +56,10 @@ class TokenRequest(Body):
 class TokenPairResponse(msgspec.Struct):
     access: str
     refresh: str
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> TokenPairResponse:
+        return cls(access=pair.access, refresh=pair.refresh)
 
 
 class RefreshRequest(Body):
@@ -181,7 +191,7 @@ class AuthController(Controller):
         client: NamedDependency[ClientInfo],
     ) -> TokenPairResponse:
         pair = await platform.identity.verify_email(token=data.token, client=client)
-        return TokenPairResponse(access=pair.access, refresh=pair.refresh)
+        return TokenPairResponse.of(pair)
 
     @post(
         "/token/",
@@ -198,7 +208,7 @@ class AuthController(Controller):
         pair = await platform.identity.log_in(
             email=data.email, password=data.password, client=client
         )
-        return TokenPairResponse(access=pair.access, refresh=pair.refresh)
+        return TokenPairResponse.of(pair)
 
     @post(
         "/token/refresh/",
@@ -215,7 +225,7 @@ class AuthController(Controller):
         pair = await platform.identity.refresh(
             refresh_token=data.refresh, client=client
         )
-        return TokenPairResponse(access=pair.access, refresh=pair.refresh)
+        return TokenPairResponse.of(pair)
 
     @post(
         "/password-reset/",

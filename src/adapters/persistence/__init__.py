@@ -25,7 +25,6 @@ from adapters.persistence.tables import metadata
 from adapters.persistence.uow import (
     SqlUnitOfWork,
     sql_uow_factory,
-    unit_of_work_factory,
 )
 
 __all__ = [
@@ -47,6 +46,5 @@ __all__ = [
     "metadata",
     "ping",
     "sql_uow_factory",
-    "unit_of_work_factory",
     "upgrade_database",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -120,15 +119,10 @@ class SqlUnitOfWork:
         return self._connection
 
 
-def sql_uow_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
-    """A factory of units of work on `engine`, for the core's `uow_factory`."""
+def sql_uow_factory(engine: AsyncEngine) -> UnitOfWorkFactory:
+    """Units of work on `engine`, typed as the core's port so mypy checks the fit."""
 
     def create() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine)
 
     return create
-
-
-def unit_of_work_factory(engine: AsyncEngine) -> UnitOfWorkFactory:
-    """The same factory, typed as the core's port so mypy proves the fit."""
-    return sql_uow_factory(engine)

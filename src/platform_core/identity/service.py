@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -231,24 +232,21 @@ class IdentityService:
                 )
                 await uow.users.add(user)
                 await self._send_verification(uow, user, credentials, now, sent)
-                await write_audit(
-                    uow.audit,
+                await self._audit_user(
+                    uow,
                     "identity.signup",
+                    user.id,
                     at=now,
-                    actor_id=user.id,
-                    target_type="user",
-                    target_id=user.id,
                     client=client,
+                    actor_id=user.id,
                 )
             elif not existing.is_verified:
                 await self._send_verification(uow, existing, credentials, now, sent)
-                await write_audit(
-                    uow.audit,
+                await self._audit_user(
+                    uow,
                     "identity.signup.repeated_unverified",
+                    existing.id,
                     at=now,
-                    actor_id=None,
-                    target_type="user",
-                    target_id=existing.id,
                     client=client,
                 )
             else:
@@ -260,18 +258,39 @@ class IdentityService:
                         self._clock,
                     )
                 )
-                await write_audit(
-                    uow.audit,
+                await self._audit_user(
+                    uow,
                     "identity.signup.existing_account",
+                    existing.id,
                     at=now,
-                    actor_id=None,
-                    target_type="user",
-                    target_id=existing.id,
                     client=client,
                 )
             await uow.commit()
         log.info("identity.signup.accepted", client_address=client.address)
         return sent
+
+    async def _audit_user(
+        self,
+        uow: UnitOfWork,
+        action: str,
+        user_id: UUID | None,
+        *,
+        at: datetime,
+        client: ClientInfo | None,
+        actor_id: UUID | None = None,
+        **details: Any,
+    ) -> None:
+        """Record an action on a user's account in the caller's transaction."""
+        await write_audit(
+            uow.audit,
+            action,
+            at=at,
+            actor_id=actor_id,
+            target_type="user",
+            target_id=user_id,
+            client=client,
+            **details,
+        )
 
     async def _send_verification(
         self,
@@ -374,14 +393,13 @@ class IdentityService:
             user.updated_at = now
             await uow.users.update(user)
             pair = await self._start_session(uow, user, client, now)
-            await write_audit(
-                uow.audit,
+            await self._audit_user(
+                uow,
                 "identity.email.verified",
+                user.id,
                 at=now,
-                actor_id=user.id,
-                target_type="user",
-                target_id=user.id,
                 client=client,
+                actor_id=user.id,
             )
             await uow.commit()
         return pair
@@ -414,13 +432,11 @@ class IdentityService:
                 pair = await self._complete_login(uow, current, password, client, now)
                 await self._throttle.clear(account=current.email)
                 return pair
-            await write_audit(
-                uow.audit,
+            await self._audit_user(
+                uow,
                 "identity.login.failed",
+                user.id if user else None,
                 at=now,
-                actor_id=None,
-                target_type="user",
-                target_id=user.id if user else None,
                 client=client,
             )
             await uow.commit()
@@ -457,14 +473,13 @@ class IdentityService:
             await uow.users.update(user)
             log.info("identity.password.rehashed", user_id=str(user.id))
         pair = await self._start_session(uow, user, client, now)
-        await write_audit(
-            uow.audit,
+        await self._audit_user(
+            uow,
             "identity.login.succeeded",
+            user.id,
             at=now,
-            actor_id=user.id,
-            target_type="user",
-            target_id=user.id,
             client=client,
+            actor_id=user.id,
         )
         await uow.commit()
         return pair
@@ -595,13 +610,11 @@ class IdentityService:
                         uow.outbox, mails.password_reset_mail(user, link), self._clock
                     )
                 )
-                await write_audit(
-                    uow.audit,
+                await self._audit_user(
+                    uow,
                     "identity.password_reset.requested",
+                    user.id,
                     at=now,
-                    actor_id=None,
-                    target_type="user",
-                    target_id=user.id,
                     client=client,
                 )
                 await uow.commit()
@@ -640,14 +653,13 @@ class IdentityService:
                     uow.outbox, mails.password_changed_mail(user), self._clock
                 )
             )
-            await write_audit(
-                uow.audit,
+            await self._audit_user(
+                uow,
                 "identity.password_reset.completed",
+                user.id,
                 at=now,
-                actor_id=user.id,
-                target_type="user",
-                target_id=user.id,
                 client=client,
+                actor_id=user.id,
                 sessions_revoked=revoked,
             )
             await uow.commit()
@@ -669,14 +681,13 @@ class IdentityService:
         await self._count_attempt(user.email, client)
         if not await self._hasher.verify(user.password_hash, current_password):
             async with self._uow() as uow:
-                await write_audit(
-                    uow.audit,
+                await self._audit_user(
+                    uow,
                     "identity.password.change_refused",
+                    user.id,
                     at=now,
-                    actor_id=user.id,
-                    target_type="user",
-                    target_id=user.id,
                     client=client,
+                    actor_id=user.id,
                 )
                 await uow.commit()
             raise _field_error(
@@ -714,14 +725,13 @@ class IdentityService:
                     uow.outbox, mails.password_changed_mail(user), self._clock
                 )
             )
-            await write_audit(
-                uow.audit,
+            await self._audit_user(
+                uow,
                 "identity.password.changed",
+                user.id,
                 at=now,
-                actor_id=user.id,
-                target_type="user",
-                target_id=user.id,
                 client=client,
+                actor_id=user.id,
                 sessions_revoked=revoked,
             )
             await uow.commit()
@@ -809,14 +819,13 @@ class IdentityService:
             revoked = await uow.login_sessions.revoke_all_for_user(
                 actor.user_id, now, "logout_all"
             )
-            await write_audit(
-                uow.audit,
+            await self._audit_user(
+                uow,
                 "identity.session.logout_all",
+                actor.user_id,
                 at=now,
-                actor_id=actor.user_id,
-                target_type="user",
-                target_id=actor.user_id,
                 client=client,
+                actor_id=actor.user_id,
                 sessions_revoked=revoked,
             )
             await uow.commit()
@@ -853,14 +862,8 @@ class IdentityService:
         try:
             async with self._uow() as uow:
                 await uow.users.add(user)
-                await write_audit(
-                    uow.audit,
-                    "identity.admin.created",
-                    at=now,
-                    actor_id=None,
-                    target_type="user",
-                    target_id=user.id,
-                    client=None,
+                await self._audit_user(
+                    uow, "identity.admin.created", user.id, at=now, client=None
                 )
                 await uow.commit()
         except DuplicateEmail:

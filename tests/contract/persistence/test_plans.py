@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.persistence import (
     UnreadablePlan,
     create_engine,
-    unit_of_work_factory,
+    sql_uow_factory,
     upgrade_database,
 )
 from adapters.persistence.tables import plans
@@ -330,7 +330,7 @@ async def migrated_catalogue(empty_database_url: str) -> list[Plan]:
     upgrade_database(empty_database_url)
     engine = create_engine(empty_database_url)
     try:
-        async with unit_of_work_factory(engine)() as uow:
+        async with sql_uow_factory(engine)() as uow:
             return list(await uow.plans.list())
     finally:
         await engine.dispose()
