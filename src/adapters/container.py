@@ -8,11 +8,20 @@ from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
 from adapters.mail import OutboxFolderMailer, SmtpMailer, SmtpSettings
+from adapters.memory.events import NoProviderEvents
+from adapters.memory.payments import LocalPaymentGateway
 from adapters.persistence import create_engine, sql_uow_factory
 from adapters.security import Argon2PasswordHasher, JwtTokenSigner, LimitsLoginThrottle
 from adapters.security.throttle import throttle_storage
 from adapters.settings import Settings
-from adapters.worker import TaskiqDispatcher, build_broker, register_tasks
+from adapters.stripe import StripeGateway, StripePrices, build_stripe_client
+from adapters.stripe.events import StripeEventVerifier
+from adapters.worker import (
+    TaskiqDispatcher,
+    build_broker,
+    register_billing_tasks,
+    register_tasks,
+)
 from platform_core import IdentityPolicy, Platform, Ports
 
 
@@ -82,7 +91,35 @@ class Container(containers.DeclarativeContainer):
     tasks = providers.Singleton(
         register_tasks, broker, providers.Callable(lambda c: c.platform, __self__)
     )
+    billing_tasks = providers.Singleton(
+        register_billing_tasks,
+        broker,
+        providers.Callable(lambda c: c.platform, __self__),
+    )
     dispatcher = providers.Singleton(TaskiqDispatcher, tasks)
+    payment_gateway = providers.Selector(
+        settings.provided.payments.value,
+        local=providers.Singleton(LocalPaymentGateway, clock),
+        stripe=providers.Singleton(
+            StripeGateway,
+            providers.Singleton(
+                build_stripe_client,
+                settings.provided.stripe_secret_key,
+                api_base=settings.provided.stripe_api_base,
+            ),
+            providers.Singleton(StripePrices, settings.provided.stripe_prices),
+            clock=clock,
+        ),
+    )
+    provider_events = providers.Selector(
+        settings.provided.payments.value,
+        local=providers.Singleton(NoProviderEvents),
+        stripe=providers.Singleton(
+            StripeEventVerifier,
+            settings.provided.stripe_webhook_secret,
+            tolerance_seconds=settings.provided.stripe_webhook_tolerance_seconds,
+        ),
+    )
     ports = providers.Singleton(
         Ports,
         uow_factory=uow_factory,
@@ -92,6 +129,7 @@ class Container(containers.DeclarativeContainer):
         login_throttle=login_throttle,
         mailer=mailer,
         dispatcher=dispatcher,
+        payment_gateway=payment_gateway,
     )
     platform = providers.Singleton(
         Platform, ports, providers.Callable(_identity_policy, settings)

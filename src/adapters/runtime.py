@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 
 from adapters.container import Container
 from adapters.persistence import ensure_schema_current, ping
-from adapters.worker import OutboxPoller
+from adapters.worker import OutboxPoller, PeriodicJob, run_billing_round
 
 log = structlog.get_logger(__name__)
 
@@ -18,11 +18,11 @@ Probe = Callable[[], Awaitable[None]]
 
 
 class Runtime:
-    """Checks the schema, starts the broker and, in embedded mode, the outbox poller."""
+    """Checks the schema, starts the broker and, when embedded, the periodic loops."""
 
     def __init__(self, container: Container) -> None:
         self._container = container
-        self._poller: OutboxPoller | None = None
+        self._loops: list[PeriodicJob] = []
 
     async def start(
         self, *, serve_tasks_in_process: bool, tolerate_broker_outage: bool = False
@@ -31,6 +31,7 @@ class Runtime:
         settings = self._container.settings()
         await ensure_schema_current(self._container.engine())
         self._container.tasks()
+        self._container.billing_tasks()
         try:
             await self._container.broker().startup()
         except (OSError, RedisError) as error:
@@ -38,10 +39,21 @@ class Runtime:
                 raise
             log.error("runtime.broker.unavailable", error=str(error))
         if settings.broker_url is None and serve_tasks_in_process:
-            self._poller = OutboxPoller(
-                self._container.platform(), interval=settings.outbox_poll_seconds
-            )
-            self._poller.start()
+            platform = self._container.platform()
+
+            async def billing_round() -> None:
+                await run_billing_round(platform)
+
+            self._loops = [
+                OutboxPoller(platform, interval=settings.outbox_poll_seconds),
+                PeriodicJob(
+                    "billing.jobs",
+                    billing_round,
+                    interval=settings.billing_jobs_seconds,
+                ),
+            ]
+            for loop in self._loops:
+                loop.start()
         log.info(
             "runtime.started",
             database=self._container.engine().url.get_backend_name(),
@@ -50,9 +62,9 @@ class Runtime:
         )
 
     async def stop(self) -> None:
-        if self._poller is not None:
-            await self._poller.stop()
-            self._poller = None
+        loops, self._loops = self._loops, []
+        for loop in loops:
+            await loop.stop()
         await self._container.broker().shutdown()
         await self._container.engine().dispose()
         log.info("runtime.stopped")

@@ -35,6 +35,11 @@ class MailBackend(StrEnum):
     SMTP = "smtp"
 
 
+class PaymentsBackend(StrEnum):
+    LOCAL = "local"
+    STRIPE = "stripe"
+
+
 class LogFormat(StrEnum):
     CONSOLE = "console"
     JSON = "json"
@@ -91,6 +96,13 @@ class Settings(BaseModel):
     login_failure_window_minutes: Positive = 15
     outbox_poll_seconds: Positive = 10
     worker_idle_timeout_seconds: Positive = 60
+    payments: PaymentsBackend = PaymentsBackend.LOCAL
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_prices: dict[str, str] = Field(default_factory=dict)
+    stripe_api_base: str | None = None
+    stripe_webhook_tolerance_seconds: Positive = 300
+    billing_jobs_seconds: Positive = 300
     log_level: str = "info"
     log_format: LogFormat = LogFormat.CONSOLE
 
@@ -162,6 +174,51 @@ class Settings(BaseModel):
         if self.smtp_password is not None and self.smtp_username is None:
             raise _invalid(
                 "smtp_username", "set it too, since PLATFORM_SMTP_PASSWORD is set", None
+            )
+        return self
+
+    @field_validator("stripe_prices", mode="before")
+    @classmethod
+    def _price_list(cls, value: object) -> object:
+        """`organizer:month=price_1,organizer:year=price_2` as a mapping."""
+        if not isinstance(value, str):
+            return value
+        prices: dict[str, str] = {}
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            key, sep, price = item.partition("=")
+            plan, colon, interval = key.strip().partition(":")
+            if not (sep and colon and plan and price.strip()):
+                raise ValueError(
+                    f"{item!r} is not plan:interval=price_id, "
+                    "e.g. organizer:month=price_123"
+                )
+            if interval not in ("month", "year"):
+                raise ValueError(f"{item!r}: the interval is month or year")
+            prices[f"{plan.strip()}:{interval}"] = price.strip()
+        return prices
+
+    @field_validator("stripe_api_base")
+    @classmethod
+    def _api_base(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError("use an absolute http:// or https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _complete_stripe(self) -> Self:
+        if self.payments is not PaymentsBackend.STRIPE:
+            return self
+        for name in ("stripe_secret_key", "stripe_webhook_secret"):
+            if not getattr(self, name):
+                raise _invalid(name, "set it, since PLATFORM_PAYMENTS is stripe", None)
+        if not self.stripe_prices:
+            raise _invalid(
+                "stripe_prices",
+                "set the Stripe price of each plan and interval, "
+                "e.g. organizer:month=price_123, since PLATFORM_PAYMENTS is stripe",
+                None,
             )
         return self
 

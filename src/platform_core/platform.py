@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from platform_core.audit.service import AuditService
-from platform_core.billing.service import BillingService
+from platform_core.billing.ports import ActiveWork, PaymentGateway
+from platform_core.billing.service import BillingPolicy, BillingService
 from platform_core.identity.ports import LoginThrottle, PasswordHasher, TokenSigner
 from platform_core.identity.service import IdentityPolicy, IdentityService
 from platform_core.notifications.ports import Mailer
@@ -26,12 +28,19 @@ class Ports:
     login_throttle: LoginThrottle
     mailer: Mailer
     dispatcher: MessageDispatcher
+    payment_gateway: PaymentGateway
+    active_work: Sequence[ActiveWork] = field(default=())
 
 
 class Platform:
     """One service per bounded context, sharing the same ports."""
 
-    def __init__(self, ports: Ports, identity_policy: IdentityPolicy) -> None:
+    def __init__(
+        self,
+        ports: Ports,
+        identity_policy: IdentityPolicy,
+        billing_policy: BillingPolicy | None = None,
+    ) -> None:
         self.ports = ports
         self.identity = IdentityService(
             ports.uow_factory,
@@ -44,4 +53,12 @@ class Platform:
         )
         self.outbox = OutboxService(ports.uow_factory, ports.clock, ports.mailer)
         self.audit = AuditService(ports.uow_factory)
-        self.billing = BillingService(ports.uow_factory, ports.clock)
+        self.billing = BillingService(
+            ports.uow_factory,
+            ports.clock,
+            ports.payment_gateway,
+            ports.dispatcher,
+            billing_policy or BillingPolicy.for_frontend(identity_policy.frontend_url),
+            ports.active_work,
+        )
+        self.entitlements = self.billing.entitlements

@@ -7,12 +7,19 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from platform_core.audit.ports import AuditRepository
-from platform_core.billing.ports import PlanRepository, UsageRepository
+from platform_core.billing.ports import (
+    BillingCustomerRepository,
+    GatewayEventLog,
+    PlanRepository,
+    SubscriptionRepository,
+    UsageRepository,
+)
 from platform_core.identity.ports import (
     LoginSessionRepository,
     OneTimeTokenRepository,
     UserRepository,
 )
+from platform_core.notifications.ports import NotificationRepository
 from platform_core.outbox.ports import OutboxRepository
 
 
@@ -39,6 +46,18 @@ class UnitOfWork(Protocol):
 
     @property
     def usage(self) -> UsageRepository: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
+
+    @property
+    def billing_customers(self) -> BillingCustomerRepository: ...
+
+    @property
+    def gateway_events(self) -> GatewayEventLog: ...
+
+    @property
+    def notifications(self) -> NotificationRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -30,7 +30,14 @@ from adapters.persistence import (
     upgrade_database,
 )
 from adapters.settings import Settings, SettingsError, load_settings
-from adapters.worker import build_scheduler, run_scheduler, run_worker
+from adapters.worker import (
+    BILLING_JOBS,
+    build_scheduler,
+    run_scheduler,
+    run_worker,
+)
+from adapters.worker.billing import Job
+from platform_core.billing.service import JobSummary
 from platform_core.shared.errors import DomainError, ValidationFailed
 from platform_core.shared.pagination import PageRequest
 
@@ -51,6 +58,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(audit_app, name="audit")
 app.add_typer(plans_app, name="plans")
+billing_app = typer.Typer(
+    help="Run one billing job now (the scheduler runs them periodically).",
+    no_args_is_help=True,
+)
+app.add_typer(billing_app, name="billing")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -193,6 +205,7 @@ def worker() -> None:
 
     async def work(container: Container) -> None:
         await ensure_schema_current(container.engine())
+        container.billing_tasks()
         await run_worker(container.tasks().broker)
 
     with suppress(KeyboardInterrupt):
@@ -208,7 +221,11 @@ def scheduler() -> None:
     async def work(container: Container) -> None:
         await run_scheduler(
             build_scheduler(
-                container.tasks(), drain_every_seconds=settings.outbox_poll_seconds
+                container.tasks(),
+                drain_every_seconds=settings.outbox_poll_seconds,
+                extra=container.billing_tasks().schedules(
+                    settings.billing_jobs_seconds
+                ),
             )
         )
 
@@ -351,6 +368,30 @@ def plans_upsert(source: PlanFile) -> None:
 
     created = _run(work)
     typer.echo(f"{'created' if created else 'updated'} plan {plan.code}")
+
+
+def _billing_command(name: str, job: Job) -> None:
+    def command() -> None:
+        async def work(container: Container) -> JobSummary:
+            return await job(container.platform())
+
+        summary = _run(work)
+        typer.echo(
+            f"{summary.job}: examined {summary.examined}, changed {summary.changed}"
+        )
+
+    command.__doc__ = _BILLING_HELP[name]
+    billing_app.command(name)(command)
+
+
+_BILLING_HELP = {
+    "reset-usage": "Start new usage periods for subscriptions whose period ended.",
+    "expire-trials": "End trials that ended without payment; notify their owners.",
+    "reconcile": "Bring every Stripe subscription in line with Stripe.",
+    "notify": "Tell trialing accounts whose trial ends within 3 days.",
+}
+for _name, _job in BILLING_JOBS.items():
+    _billing_command(_name, _job)
 
 
 @app.command("create-admin")

@@ -12,13 +12,20 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 
 from adapters.container import Container
 from adapters.http.auth import OPENAPI_COMPONENTS, provide_client
-from adapters.http.billing import PlanController
+from adapters.http.billing import (
+    DowngradeController,
+    PaymentMethodController,
+    PlanController,
+    StripeWebhookController,
+    SubscriptionController,
+)
 from adapters.http.health import health, ready
 from adapters.http.identity import AuthController, MeController
 from adapters.http.problems import problem_details_plugin, unexpected_error
 from adapters.http.request_id import RequestIdMiddleware
 from adapters.runtime import Probe, Runtime
 from platform_core import Platform
+from platform_core.billing.ports import ProviderEventVerifier
 
 API_VERSION = "1.0.0"
 
@@ -53,15 +60,30 @@ def create_app(container: Container) -> Litestar:
     def provide_platform() -> Platform:
         return container.platform()
 
+    def provide_stripe_events() -> ProviderEventVerifier:
+        verifier: ProviderEventVerifier = container.provider_events()
+        return verifier
+
     def provide_probes() -> dict[str, Probe]:
         return runtime.readiness_probes()
 
     app = Litestar(
-        route_handlers=[health, ready, AuthController, MeController, PlanController],
+        route_handlers=[
+            health,
+            ready,
+            AuthController,
+            MeController,
+            DowngradeController,
+            PlanController,
+            SubscriptionController,
+            PaymentMethodController,
+            StripeWebhookController,
+        ],
         dependencies={
             "platform": Provide(provide_platform, sync_to_thread=False),
             "client": Provide(provide_client, sync_to_thread=False),
             "readiness_probes": Provide(provide_probes, sync_to_thread=False),
+            "stripe_events": Provide(provide_stripe_events, sync_to_thread=False),
         },
         lifespan=[lifespan],
         plugins=[problem_details_plugin()],

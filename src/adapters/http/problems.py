@@ -22,6 +22,7 @@ from platform_core.shared.errors import (
     NotConfigured,
     NotFound,
     PermissionDenied,
+    ProviderUnavailable,
     QuotaExceeded,
     Throttled,
     ValidationFailed,
@@ -40,6 +41,7 @@ _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (Conflict, 409),
     (Throttled, 429),
     (NotConfigured, 503),
+    (ProviderUnavailable, 503),
 ]
 
 

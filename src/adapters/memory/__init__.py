@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from adapters.memory.payments import LocalPaymentGateway
 from adapters.memory.services import (
     ManualClock,
     MemoryLoginThrottle,
@@ -14,6 +15,7 @@ from adapters.memory.services import (
 )
 from adapters.memory.store import MemoryStore, MemoryUnitOfWork
 from platform_core import IdentityPolicy, Platform, Ports
+from platform_core.billing.ports import ActiveWork
 
 
 @dataclass(slots=True)
@@ -25,6 +27,11 @@ class MemoryAdapters:
     mailer: MemoryMailer = field(default_factory=MemoryMailer)
     dispatcher: RecordingDispatcher = field(default_factory=RecordingDispatcher)
     hasher: MemoryPasswordHasher = field(default_factory=MemoryPasswordHasher)
+    active_work: list[ActiveWork] = field(default_factory=list)
+    payments: LocalPaymentGateway = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.payments = LocalPaymentGateway(self.clock)
 
     def ports(self) -> Ports:
         return Ports(
@@ -35,6 +42,8 @@ class MemoryAdapters:
             login_throttle=MemoryLoginThrottle(self.clock),
             mailer=self.mailer,
             dispatcher=self.dispatcher,
+            payment_gateway=self.payments,
+            active_work=tuple(self.active_work),
         )
 
 
@@ -48,6 +57,7 @@ def build_memory_platform(
 
 
 __all__ = [
+    "LocalPaymentGateway",
     "ManualClock",
     "MemoryAdapters",
     "MemoryLoginThrottle",

@@ -13,8 +13,16 @@ from uuid import UUID
 
 from platform_core.audit.model import AuditRecord
 from platform_core.billing.model import Limit, Plan
+from platform_core.billing.ports import DuplicateSubscription
+from platform_core.billing.subscription import (
+    BillingCustomer,
+    Provider,
+    Subscription,
+    SubscriptionStatus,
+)
 from platform_core.identity.model import LoginSession, OneTimeToken, TokenPurpose, User
 from platform_core.identity.ports import DuplicateEmail
+from platform_core.notifications.model import Notification
 from platform_core.outbox.model import OutboxMessage
 
 
@@ -27,6 +35,10 @@ class _Tables:
     outbox: dict[UUID, OutboxMessage] = field(default_factory=dict)
     plans: dict[str, Plan] = field(default_factory=dict)
     usage: dict[tuple[UUID, Limit, datetime], int] = field(default_factory=dict)
+    subscriptions: dict[UUID, Subscription] = field(default_factory=dict)
+    billing_customers: dict[UUID, BillingCustomer] = field(default_factory=dict)
+    gateway_events: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    notifications: dict[UUID, Notification] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -292,6 +304,155 @@ class MemoryUsageRepository:
         }
 
 
+class MemorySubscriptionRepository:
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    async def add(self, subscription: Subscription) -> None:
+        self._guard_uniqueness(subscription)
+        self._t.subscriptions[subscription.id] = copy.copy(subscription)
+
+    async def get(self, subscription_id: UUID) -> Subscription | None:
+        subscription = self._t.subscriptions.get(subscription_id)
+        return copy.copy(subscription) if subscription else None
+
+    async def current_for(self, account_id: UUID) -> Subscription | None:
+        for subscription in self._t.subscriptions.values():
+            if subscription.account_id == account_id and subscription.is_current:
+                return copy.copy(subscription)
+        return None
+
+    async def get_by_external(self, external_ref: str) -> Subscription | None:
+        for subscription in self._t.subscriptions.values():
+            if subscription.external_ref == external_ref:
+                return copy.copy(subscription)
+        return None
+
+    async def update(self, subscription: Subscription) -> None:
+        if subscription.id not in self._t.subscriptions:
+            raise KeyError(subscription.id)
+        self._guard_uniqueness(subscription)
+        self._t.subscriptions[subscription.id] = copy.copy(subscription)
+
+    async def periods_ended(
+        self, now: datetime, *, limit: int
+    ) -> Sequence[Subscription]:
+        ended = [
+            copy.copy(s)
+            for s in self._t.subscriptions.values()
+            if s.is_current
+            and s.provider in (Provider.PLATFORM, Provider.LOCAL)
+            and s.current_period_end <= now
+        ]
+        ended.sort(key=lambda s: (s.current_period_end, s.id))
+        return ended[:limit]
+
+    async def trials_ending(
+        self, before: datetime, *, limit: int
+    ) -> Sequence[Subscription]:
+        ending = [
+            copy.copy(s)
+            for s in self._t.subscriptions.values()
+            if s.is_current
+            and s.status == SubscriptionStatus.TRIALING
+            and s.trial_end is not None
+            and s.trial_end < before
+        ]
+        ending.sort(key=lambda s: (s.trial_end, s.id))
+        return ending[:limit]
+
+    async def current_with_provider(
+        self, provider: Provider, *, after: UUID | None, limit: int
+    ) -> Sequence[Subscription]:
+        found = [
+            copy.copy(s)
+            for s in self._t.subscriptions.values()
+            if s.is_current
+            and s.provider == provider
+            and (after is None or s.id > after)
+        ]
+        found.sort(key=lambda s: s.id)
+        return found[:limit]
+
+    def _guard_uniqueness(self, subscription: Subscription) -> None:
+        """The two unique indexes of the SQL table, checked against the other rows."""
+        for other in self._t.subscriptions.values():
+            if other.id == subscription.id:
+                continue
+            if (
+                subscription.is_current
+                and other.is_current
+                and other.account_id == subscription.account_id
+            ):
+                raise DuplicateSubscription(subscription.account_id)
+            if (
+                subscription.external_ref is not None
+                and other.external_ref == subscription.external_ref
+            ):
+                raise DuplicateSubscription(subscription.external_ref)
+
+
+class MemoryBillingCustomerRepository:
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    async def get(self, account_id: UUID) -> BillingCustomer | None:
+        return self._t.billing_customers.get(account_id)
+
+    async def get_by_ref(self, customer_ref: str) -> BillingCustomer | None:
+        for customer in self._t.billing_customers.values():
+            if customer.customer_ref == customer_ref:
+                return customer
+        return None
+
+    async def save(self, customer: BillingCustomer) -> None:
+        for other in self._t.billing_customers.values():
+            if (
+                other.account_id != customer.account_id
+                and other.customer_ref == customer.customer_ref
+            ):
+                raise ValueError(
+                    f"customer {customer.customer_ref!r} belongs to another account"
+                )
+        self._t.billing_customers[customer.account_id] = customer
+
+
+class MemoryGatewayEventLog:
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    async def record(
+        self, event_id: str, event_type: str, received_at: datetime
+    ) -> bool:
+        if event_id in self._t.gateway_events:
+            return False
+        self._t.gateway_events[event_id] = (event_type, received_at)
+        return True
+
+
+class MemoryNotificationRepository:
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    async def add(self, notification: Notification) -> bool:
+        if any(
+            n.dedupe_key == notification.dedupe_key
+            for n in self._t.notifications.values()
+        ):
+            return False
+        self._t.notifications[notification.id] = notification
+        return True
+
+    async def list_for_user(
+        self, user_id: UUID, *, limit: int, offset: int = 0
+    ) -> Sequence[Notification]:
+        found = [n for n in self._t.notifications.values() if n.user_id == user_id]
+        # Newest first; the id orders notifications of one instant, as in SQL.
+        found.sort(key=lambda n: n.id, reverse=True)
+        found.sort(key=lambda n: n.created_at, reverse=True)
+        return found[offset : offset + limit]
+
+
 class MemoryUnitOfWork:
     """Works on a private copy of the store and swaps it in on commit.
 
@@ -317,6 +478,10 @@ class MemoryUnitOfWork:
         self.outbox = MemoryOutboxRepository(self._tables)
         self.plans = MemoryPlanRepository(self._tables)
         self.usage = MemoryUsageRepository(self._tables)
+        self.subscriptions = MemorySubscriptionRepository(self._tables)
+        self.billing_customers = MemoryBillingCustomerRepository(self._tables)
+        self.gateway_events = MemoryGatewayEventLog(self._tables)
+        self.notifications = MemoryNotificationRepository(self._tables)
 
     async def __aexit__(
         self,

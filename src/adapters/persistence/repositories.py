@@ -13,7 +13,17 @@ from datetime import UTC, datetime
 from typing import Any, TypeGuard, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Boolean, func, insert, literal_column, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Table,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -22,15 +32,26 @@ from sqlalchemy.sql import ColumnElement, Insert, Update
 
 from adapters.persistence.tables import (
     audit_records,
+    billing_customers,
+    gateway_events,
     login_sessions,
+    notifications,
     one_time_tokens,
     outbox_messages,
     plans,
+    subscriptions,
     usage_counters,
     users,
 )
 from platform_core.audit.model import AuditRecord
 from platform_core.billing.model import Capability, Interval, Limit, Plan, Price
+from platform_core.billing.ports import DuplicateSubscription
+from platform_core.billing.subscription import (
+    BillingCustomer,
+    Provider,
+    Subscription,
+    SubscriptionStatus,
+)
 from platform_core.identity.model import (
     LoginSession,
     OneTimeToken,
@@ -39,6 +60,7 @@ from platform_core.identity.model import (
     User,
 )
 from platform_core.identity.ports import DuplicateEmail
+from platform_core.notifications.model import Notification
 from platform_core.outbox.model import OutboxMessage
 
 
@@ -638,6 +660,37 @@ class SqlPlanRepository:
         return False
 
 
+def _dialect_insert(
+    connection: AsyncConnection, table: Table
+) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT of the connection's dialect, which knows ON CONFLICT."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"{table.name} cannot be written on {dialect}")
+
+
+def _insert_unless_present(
+    connection: AsyncConnection,
+    table: Table,
+    values: Mapping[str, Any],
+    key: Sequence[Column[Any]],
+) -> Insert:
+    """INSERT ... ON CONFLICT (key) DO NOTHING; its row count says if it inserted.
+
+    On PostgreSQL an insert racing a not yet committed one with the same key
+    waits for that transaction and then does nothing, or inserts if it rolled
+    back; on SQLite writers take turns. Either way exactly one wins.
+    """
+    return (
+        _dialect_insert(connection, table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=key)
+    )
+
+
 def _counter_key(
     account_id: UUID, name: Limit, period_start: datetime
 ) -> list[ColumnElement[bool]]:
@@ -715,19 +768,306 @@ class SqlUsageRepository:
             usage_counters.c.name,
             usage_counters.c.period_start,
         ]
-        dialect = self._connection.dialect.name
-        if dialect == "postgresql":
-            statement: Insert = (
-                postgresql.insert(usage_counters)
-                .values(values)
-                .on_conflict_do_nothing(index_elements=key)
+        await self._connection.execute(
+            _insert_unless_present(self._connection, usage_counters, values, key)
+        )
+
+
+def _subscription_values(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "id": subscription.id,
+        "account_id": subscription.account_id,
+        "plan_code": subscription.plan_code,
+        "status": SubscriptionStatus(subscription.status).value,
+        "interval": Interval(subscription.interval).value,
+        "provider": Provider(subscription.provider).value,
+        "current_period_start": subscription.current_period_start,
+        "current_period_end": subscription.current_period_end,
+        "billing_anchor": subscription.billing_anchor,
+        "created_at": subscription.created_at,
+        "trial_end": subscription.trial_end,
+        "cancel_at_period_end": subscription.cancel_at_period_end,
+        "canceled_at": subscription.canceled_at,
+        "ended_at": subscription.ended_at,
+        "customer_ref": subscription.customer_ref,
+        "external_ref": subscription.external_ref,
+        "item_ref": subscription.item_ref,
+        "synced_at": subscription.synced_at,
+        "updated_at": subscription.updated_at,
+    }
+
+
+def _subscription_from_row(row: RowMapping) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        account_id=row["account_id"],
+        plan_code=row["plan_code"],
+        status=SubscriptionStatus(row["status"]),
+        interval=Interval(row["interval"]),
+        provider=Provider(row["provider"]),
+        current_period_start=row["current_period_start"],
+        current_period_end=row["current_period_end"],
+        billing_anchor=row["billing_anchor"],
+        created_at=row["created_at"],
+        trial_end=row["trial_end"],
+        cancel_at_period_end=row["cancel_at_period_end"],
+        canceled_at=row["canceled_at"],
+        ended_at=row["ended_at"],
+        customer_ref=row["customer_ref"],
+        external_ref=row["external_ref"],
+        item_ref=row["item_ref"],
+        synced_at=row["synced_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _subscription_conflict(
+    error: IntegrityError, subscription: Subscription
+) -> DuplicateSubscription | None:
+    message = str(error.orig)
+    # PostgreSQL names the index; SQLite names the column.
+    if (
+        "ix_subscriptions_current_account_id" in message
+        or "subscriptions.account_id" in message
+    ):
+        return DuplicateSubscription(subscription.account_id)
+    if (
+        "ix_subscriptions_external_ref" in message
+        or "subscriptions.external_ref" in message
+    ):
+        return DuplicateSubscription(subscription.external_ref)
+    return None
+
+
+class SqlSubscriptionRepository:
+    """At most one current subscription per account, kept by a partial unique index.
+
+    Writes run in a savepoint, so a refused one leaves the transaction usable.
+    """
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, subscription: Subscription) -> None:
+        await self._write_guarding_uniqueness(
+            insert(subscriptions).values(_subscription_values(subscription)),
+            subscription,
+        )
+
+    async def get(self, subscription_id: UUID) -> Subscription | None:
+        return await self._one(subscriptions.c.id == subscription_id)
+
+    async def current_for(self, account_id: UUID) -> Subscription | None:
+        return await self._one(
+            subscriptions.c.account_id == account_id,
+            subscriptions.c.ended_at.is_(None),
+        )
+
+    async def get_by_external(self, external_ref: str) -> Subscription | None:
+        return await self._one(subscriptions.c.external_ref == external_ref)
+
+    async def update(self, subscription: Subscription) -> None:
+        values = _subscription_values(subscription)
+        del values["id"]
+        statement = (
+            update(subscriptions)
+            .where(subscriptions.c.id == subscription.id)
+            .values(values)
+        )
+        if await self._write_guarding_uniqueness(statement, subscription) == 0:
+            raise KeyError(subscription.id)
+
+    async def periods_ended(
+        self, now: datetime, *, limit: int
+    ) -> Sequence[Subscription]:
+        return await self._many(
+            [
+                subscriptions.c.provider.in_(
+                    [Provider.PLATFORM.value, Provider.LOCAL.value]
+                ),
+                subscriptions.c.current_period_end <= now,
+            ],
+            order_by=[subscriptions.c.current_period_end],
+            limit=limit,
+        )
+
+    async def trials_ending(
+        self, before: datetime, *, limit: int
+    ) -> Sequence[Subscription]:
+        return await self._many(
+            [
+                subscriptions.c.status == SubscriptionStatus.TRIALING.value,
+                subscriptions.c.trial_end < before,
+            ],
+            order_by=[subscriptions.c.trial_end],
+            limit=limit,
+        )
+
+    async def current_with_provider(
+        self, provider: Provider, *, after: UUID | None, limit: int
+    ) -> Sequence[Subscription]:
+        # Ids are native uuids on PostgreSQL and 32 hex digits on SQLite; both
+        # order like Python's UUIDs, by their bytes.
+        conditions = [subscriptions.c.provider == Provider(provider).value]
+        if after is not None:
+            conditions.append(subscriptions.c.id > after)
+        return await self._many(conditions, order_by=[], limit=limit)
+
+    async def _one(self, *conditions: ColumnElement[bool]) -> Subscription | None:
+        result = await self._connection.execute(
+            select(subscriptions).where(*conditions)
+        )
+        row = result.mappings().one_or_none()
+        return _subscription_from_row(row) if row else None
+
+    async def _many(
+        self,
+        conditions: Sequence[ColumnElement[bool]],
+        *,
+        order_by: Sequence[ColumnElement[Any]],
+        limit: int,
+    ) -> Sequence[Subscription]:
+        """Current subscriptions matching `conditions`, in order, then by id."""
+        result = await self._connection.execute(
+            select(subscriptions)
+            .where(subscriptions.c.ended_at.is_(None), *conditions)
+            .order_by(*order_by, subscriptions.c.id)
+            .limit(limit)
+        )
+        return [_subscription_from_row(row) for row in result.mappings()]
+
+    async def _write_guarding_uniqueness(
+        self, statement: Insert | Update, subscription: Subscription
+    ) -> int:
+        try:
+            async with self._connection.begin_nested():
+                result = await self._connection.execute(statement)
+        except IntegrityError as error:
+            conflict = _subscription_conflict(error, subscription)
+            if conflict is not None:
+                raise conflict from error
+            raise
+        return result.rowcount
+
+
+def _customer_from_row(row: RowMapping) -> BillingCustomer:
+    return BillingCustomer(
+        account_id=row["account_id"],
+        provider=Provider(row["provider"]),
+        customer_ref=row["customer_ref"],
+        created_at=row["created_at"],
+        default_payment_method=row["default_payment_method"],
+    )
+
+
+class SqlBillingCustomerRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def get(self, account_id: UUID) -> BillingCustomer | None:
+        return await self._one(billing_customers.c.account_id == account_id)
+
+    async def get_by_ref(self, customer_ref: str) -> BillingCustomer | None:
+        return await self._one(billing_customers.c.customer_ref == customer_ref)
+
+    async def save(self, customer: BillingCustomer) -> None:
+        # One statement, so two concurrent first saves of an account do not
+        # both insert; the later one replaces the earlier.
+        values = {
+            "account_id": customer.account_id,
+            "provider": Provider(customer.provider).value,
+            "customer_ref": customer.customer_ref,
+            "created_at": customer.created_at,
+            "default_payment_method": customer.default_payment_method,
+        }
+        statement = _dialect_insert(self._connection, billing_customers).values(values)
+        await self._connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[billing_customers.c.account_id],
+                set_={
+                    name: statement.excluded[name]
+                    for name in values
+                    if name != "account_id"
+                },
             )
-        elif dialect == "sqlite":
-            statement = (
-                sqlite.insert(usage_counters)
-                .values(values)
-                .on_conflict_do_nothing(index_elements=key)
+        )
+
+    async def _one(self, condition: ColumnElement[bool]) -> BillingCustomer | None:
+        result = await self._connection.execute(
+            select(billing_customers).where(condition)
+        )
+        row = result.mappings().one_or_none()
+        return _customer_from_row(row) if row else None
+
+
+class SqlGatewayEventLog:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def record(
+        self, event_id: str, event_type: str, received_at: datetime
+    ) -> bool:
+        result = await self._connection.execute(
+            _insert_unless_present(
+                self._connection,
+                gateway_events,
+                {
+                    "event_id": event_id,
+                    "event_type": event_type,
+                    "received_at": received_at,
+                },
+                [gateway_events.c.event_id],
             )
-        else:
-            raise NotImplementedError(f"usage cannot be counted on {dialect}")
-        await self._connection.execute(statement)
+        )
+        return result.rowcount == 1
+
+
+def _notification_from_row(row: RowMapping) -> Notification:
+    return Notification(
+        id=row["id"],
+        user_id=row["user_id"],
+        kind=row["kind"],
+        title=row["title"],
+        body=row["body"],
+        created_at=row["created_at"],
+        dedupe_key=row["dedupe_key"],
+        read_at=row["read_at"],
+    )
+
+
+class SqlNotificationRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, notification: Notification) -> bool:
+        result = await self._connection.execute(
+            _insert_unless_present(
+                self._connection,
+                notifications,
+                {
+                    "id": notification.id,
+                    "user_id": notification.user_id,
+                    "kind": notification.kind,
+                    "title": notification.title,
+                    "body": notification.body,
+                    "created_at": notification.created_at,
+                    "dedupe_key": notification.dedupe_key,
+                    "read_at": notification.read_at,
+                },
+                [notifications.c.dedupe_key],
+            )
+        )
+        return result.rowcount == 1
+
+    async def list_for_user(
+        self, user_id: UUID, *, limit: int, offset: int = 0
+    ) -> Sequence[Notification]:
+        # The id orders notifications of one instant, as in memory.
+        result = await self._connection.execute(
+            select(notifications)
+            .where(notifications.c.user_id == user_id)
+            .order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [_notification_from_row(row) for row in result.mappings()]

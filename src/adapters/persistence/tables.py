@@ -187,3 +187,93 @@ usage_counters = Table(
     Column("period_start", UtcDateTime(), primary_key=True),
     Column("used", Integer(), nullable=False, server_default=text("0")),
 )
+
+_CURRENT = text("ended_at IS NULL")
+"""The rows of current subscriptions, which the partial indexes below cover."""
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column(
+        "account_id",
+        Uuid(),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("plan_code", String(40), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("interval", String(16), nullable=False),
+    Column("provider", String(32), nullable=False),
+    Column("current_period_start", UtcDateTime(), nullable=False),
+    Column("current_period_end", UtcDateTime(), nullable=False),
+    Column("billing_anchor", UtcDateTime(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("trial_end", UtcDateTime(), nullable=True),
+    Column("cancel_at_period_end", Boolean(), nullable=False),
+    Column("canceled_at", UtcDateTime(), nullable=True),
+    Column("ended_at", UtcDateTime(), nullable=True),
+    Column("customer_ref", Text(), nullable=True),
+    Column("external_ref", Text(), nullable=True),
+    Column("item_ref", Text(), nullable=True),
+    Column("synced_at", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=True),
+    Index(None, "account_id"),
+    Index(
+        "ix_subscriptions_current_account_id",
+        "account_id",
+        unique=True,
+        sqlite_where=_CURRENT,
+        postgresql_where=_CURRENT,
+    ),
+    Index(None, "external_ref", unique=True),
+    Index(
+        None,
+        "current_period_end",
+        sqlite_where=_CURRENT,
+        postgresql_where=_CURRENT,
+    ),
+    Index(None, "trial_end", sqlite_where=_CURRENT, postgresql_where=_CURRENT),
+)
+
+billing_customers = Table(
+    "billing_customers",
+    metadata,
+    Column(
+        "account_id",
+        Uuid(),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("provider", String(32), nullable=False),
+    Column("customer_ref", Text(), nullable=False, unique=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("default_payment_method", Text(), nullable=True),
+)
+
+gateway_events = Table(
+    "gateway_events",
+    metadata,
+    Column("event_id", Text(), primary_key=True),
+    Column("event_type", Text(), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column(
+        "user_id",
+        Uuid(),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("kind", Text(), nullable=False),
+    Column("title", Text(), nullable=False),
+    Column("body", Text(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("dedupe_key", Text(), nullable=False, unique=True),
+    Column("read_at", UtcDateTime(), nullable=True),
+    Index(None, "user_id", "created_at"),
+)

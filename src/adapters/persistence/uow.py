@@ -9,10 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.persistence.repositories import (
     SqlAuditRepository,
+    SqlBillingCustomerRepository,
+    SqlGatewayEventLog,
     SqlLoginSessionRepository,
+    SqlNotificationRepository,
     SqlOneTimeTokenRepository,
     SqlOutboxRepository,
     SqlPlanRepository,
+    SqlSubscriptionRepository,
     SqlUsageRepository,
     SqlUserRepository,
 )
@@ -22,10 +26,14 @@ from platform_core.uow import UnitOfWorkFactory
 class _Repositories:
     __slots__ = (
         "audit",
+        "billing_customers",
+        "gateway_events",
         "login_sessions",
+        "notifications",
         "one_time_tokens",
         "outbox",
         "plans",
+        "subscriptions",
         "usage",
         "users",
     )
@@ -38,6 +46,10 @@ class _Repositories:
         self.outbox = SqlOutboxRepository(connection)
         self.plans = SqlPlanRepository(connection)
         self.usage = SqlUsageRepository(connection)
+        self.subscriptions = SqlSubscriptionRepository(connection)
+        self.billing_customers = SqlBillingCustomerRepository(connection)
+        self.gateway_events = SqlGatewayEventLog(connection)
+        self.notifications = SqlNotificationRepository(connection)
 
 
 class SqlUnitOfWork:
@@ -80,6 +92,22 @@ class SqlUnitOfWork:
     @property
     def usage(self) -> SqlUsageRepository:
         return self._open().usage
+
+    @property
+    def subscriptions(self) -> SqlSubscriptionRepository:
+        return self._open().subscriptions
+
+    @property
+    def billing_customers(self) -> SqlBillingCustomerRepository:
+        return self._open().billing_customers
+
+    @property
+    def gateway_events(self) -> SqlGatewayEventLog:
+        return self._open().gateway_events
+
+    @property
+    def notifications(self) -> SqlNotificationRepository:
+        return self._open().notifications
 
     def _open(self) -> _Repositories:
         if self._repositories is None:

@@ -5,8 +5,14 @@ registers the tasks on it with `register_tasks`, and hands the result to
 `TaskiqDispatcher`, `build_scheduler`, `run_worker` and `run_scheduler`.
 """
 
+from adapters.worker.billing import (
+    BILLING_JOBS,
+    BillingTasks,
+    register_billing_tasks,
+    run_billing_round,
+)
 from adapters.worker.broker import build_broker
-from adapters.worker.poller import OutboxPoller
+from adapters.worker.poller import OutboxPoller, PeriodicJob
 from adapters.worker.runner import run_worker
 from adapters.worker.scheduler import (
     FixedScheduleSource,
@@ -23,16 +29,21 @@ from adapters.worker.tasks import (
 )
 
 __all__ = [
+    "BILLING_JOBS",
     "DELIVER_TASK",
     "DRAIN_TASK",
+    "BillingTasks",
     "FixedScheduleSource",
     "OutboxPoller",
     "OutboxTasks",
+    "PeriodicJob",
     "PlatformProvider",
     "TaskiqDispatcher",
     "build_broker",
     "build_scheduler",
+    "register_billing_tasks",
     "register_tasks",
+    "run_billing_round",
     "run_scheduler",
     "run_worker",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import structlog
 from taskiq import ScheduledTask, ScheduleSource, TaskiqScheduler
@@ -31,9 +32,12 @@ class FixedScheduleSource(ScheduleSource):
 
 
 def build_scheduler(
-    tasks: OutboxTasks, *, drain_every_seconds: int = 30
+    tasks: OutboxTasks,
+    *,
+    drain_every_seconds: int = 30,
+    extra: Sequence[ScheduledTask] = (),
 ) -> TaskiqScheduler:
-    """A scheduler that kicks `outbox.drain` every `drain_every_seconds`.
+    """A scheduler that kicks `outbox.drain` every `drain_every_seconds`, and `extra`.
 
     Run one scheduler per deployment; a second one only drains more often.
     """
@@ -45,7 +49,7 @@ def build_scheduler(
         schedule_id=DRAIN_SCHEDULE_ID,
         interval=drain_every_seconds,
     )
-    return TaskiqScheduler(tasks.broker, [FixedScheduleSource([drain])])
+    return TaskiqScheduler(tasks.broker, [FixedScheduleSource([drain, *extra])])
 
 
 async def run_scheduler(

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from uuid import UUID
+
+from platform_core.shared.ids import new_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,3 +45,17 @@ class MailMessage:
             text=str(payload["text"]),
             html=str(payload["html"]),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """An in-app notification; `dedupe_key` makes each one happen once."""
+
+    user_id: UUID
+    kind: str
+    title: str
+    body: str
+    created_at: datetime
+    dedupe_key: str
+    id: UUID = field(default_factory=new_id)
+    read_at: datetime | None = None

@@ -94,3 +94,9 @@ class FieldErrors:
     def raise_if_any(self, detail: str = "The request has invalid fields.") -> None:
         if self.items:
             raise ValidationFailed(detail, errors=list(self.items))
+
+
+class ProviderUnavailable(DomainError):
+    """A vendor (payment provider, meeting provider) did not answer; try again."""
+
+    default_code = "provider_unavailable"

@@ -10,14 +10,31 @@ from typing import Any, Protocol, TypeVar
 
 from platform_core.audit.model import AuditRecord
 from platform_core.billing.model import Capability, Interval, Limit, Plan, Price
+from platform_core.billing.subscription import (
+    BillingCustomer,
+    Provider,
+    Subscription,
+    SubscriptionStatus,
+)
 from platform_core.identity.model import LoginSession, OneTimeToken, TokenPurpose, User
+from platform_core.notifications.model import Notification
 from platform_core.outbox.model import OutboxMessage
 from platform_core.shared.ids import digest, new_secret
 from platform_core.uow import UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
 
-Entity = User | LoginSession | OneTimeToken | AuditRecord | OutboxMessage | Plan
+Entity = (
+    User
+    | LoginSession
+    | OneTimeToken
+    | AuditRecord
+    | OutboxMessage
+    | Plan
+    | Subscription
+    | BillingCustomer
+    | Notification
+)
 
 NOW = datetime(2031, 5, 17, 9, 30, 15, 123456, tzinfo=UTC)
 """The instant the tests treat as now; it has microseconds on purpose."""
@@ -106,6 +123,46 @@ def a_plan(**fields: Any) -> Plan:
     return Plan(**(defaults | fields))
 
 
+def a_subscription(account: User, **fields: Any) -> Subscription:
+    """A current monthly subscription of the local gateway, in its first period."""
+    defaults: dict[str, Any] = {
+        "account_id": account.id,
+        "plan_code": "organizer",
+        "status": SubscriptionStatus.ACTIVE,
+        "interval": Interval.MONTH,
+        "provider": Provider.LOCAL,
+        "current_period_start": NOW,
+        "current_period_end": NOW + timedelta(days=31),
+        "billing_anchor": NOW,
+        "created_at": NOW,
+    }
+    return Subscription(**(defaults | fields))
+
+
+def a_customer(account: User, **fields: Any) -> BillingCustomer:
+    n = next(_serial)
+    defaults: dict[str, Any] = {
+        "account_id": account.id,
+        "provider": Provider.STRIPE,
+        "customer_ref": f"cus_{n:014d}",
+        "created_at": NOW,
+    }
+    return BillingCustomer(**(defaults | fields))
+
+
+def a_notification(user: User, **fields: Any) -> Notification:
+    n = next(_serial)
+    defaults: dict[str, Any] = {
+        "user_id": user.id,
+        "kind": "billing.trial_ending",
+        "title": "Your trial ends soon",
+        "body": "Your trial of Organizer ends in three days.",
+        "created_at": NOW,
+        "dedupe_key": f"billing.trial_ending:{n}",
+    }
+    return Notification(**(defaults | fields))
+
+
 async def in_parallel(
     uow_factory: UnitOfWorkFactory,
     count: int,
@@ -149,3 +206,9 @@ async def _add(uow: UnitOfWork, entity: Entity) -> None:
             await uow.outbox.add(entity)
         case Plan():
             await uow.plans.upsert(entity)
+        case Subscription():
+            await uow.subscriptions.add(entity)
+        case BillingCustomer():
+            await uow.billing_customers.save(entity)
+        case Notification():
+            await uow.notifications.add(entity)
