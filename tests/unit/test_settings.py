@@ -109,3 +109,61 @@ class TestSmtpSettings:
 def test_a_sender_that_cannot_go_in_a_header_is_refused(sender: str) -> None:
     with pytest.raises(SettingsError, match=r"^PLATFORM_MAIL_FROM: "):
         load_settings({"PLATFORM_MAIL_FROM": sender})
+
+
+class TestPaymentSettings:
+    def test_local_payments_need_nothing_else(self) -> None:
+        settings = load_settings({})
+
+        assert settings.payments.value == "local"
+        assert settings.stripe_prices == {}
+
+    def test_stripe_prices_are_read_as_plan_interval_pairs(self) -> None:
+        settings = load_settings(
+            {
+                "PLATFORM_PAYMENTS": "stripe",
+                "PLATFORM_STRIPE_SECRET_KEY": "sk_test_123",
+                "PLATFORM_STRIPE_WEBHOOK_SECRET": "whsec_123",
+                "PLATFORM_STRIPE_PRICES": (
+                    " organizer:month=price_a, organizer:year=price_b"
+                ),
+            }
+        )
+
+        assert settings.stripe_prices == {
+            "organizer:month": "price_a",
+            "organizer:year": "price_b",
+        }
+
+    @pytest.mark.parametrize(
+        ("missing", "variable"),
+        [
+            ("PLATFORM_STRIPE_SECRET_KEY", "PLATFORM_STRIPE_SECRET_KEY"),
+            ("PLATFORM_STRIPE_WEBHOOK_SECRET", "PLATFORM_STRIPE_WEBHOOK_SECRET"),
+            ("PLATFORM_STRIPE_PRICES", "PLATFORM_STRIPE_PRICES"),
+        ],
+    )
+    def test_stripe_needs_its_keys_and_prices(
+        self, missing: str, variable: str
+    ) -> None:
+        environ = {
+            "PLATFORM_PAYMENTS": "stripe",
+            "PLATFORM_STRIPE_SECRET_KEY": "sk_test_123",
+            "PLATFORM_STRIPE_WEBHOOK_SECRET": "whsec_123",
+            "PLATFORM_STRIPE_PRICES": "organizer:month=price_a",
+        }
+        del environ[missing]
+
+        with pytest.raises(SettingsError, match=f"^{variable}: "):
+            load_settings(environ)
+
+    @pytest.mark.parametrize(
+        "prices", ["organizer=price_a", "organizer:week=price_a", "organizer:month="]
+    )
+    def test_a_malformed_price_list_is_refused(self, prices: str) -> None:
+        with pytest.raises(SettingsError, match=r"^PLATFORM_STRIPE_PRICES: "):
+            load_settings({"PLATFORM_STRIPE_PRICES": prices})
+
+    def test_an_unknown_payments_backend_is_refused(self) -> None:
+        with pytest.raises(SettingsError, match=r"^PLATFORM_PAYMENTS: "):
+            load_settings({"PLATFORM_PAYMENTS": "paypal"})

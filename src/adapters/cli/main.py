@@ -33,6 +33,7 @@ from adapters.settings import Settings, SettingsError, load_settings
 from adapters.worker import (
     BILLING_JOBS,
     build_scheduler,
+    finish_in_process_tasks,
     run_scheduler,
     run_worker,
 )
@@ -123,12 +124,16 @@ async def _ping(engine: AsyncEngine) -> None:
 
 
 def _run(
-    work: Callable[[Container], Coroutine[Any, Any, T]], *, database: bool = True
+    work: Callable[[Container], Coroutine[Any, Any, T]],
+    *,
+    database: bool = True,
+    current_schema: bool = True,
 ) -> T:
     """Run `work` with a container, turning domain errors into one readable line.
 
     With `database`, the database is reached first, so that a failure to
-    connect is told apart from whatever `work` does later.
+    connect is told apart from whatever `work` does later; with
+    `current_schema` too, a schema that is behind is refused naming the fix.
     """
     settings = _settings()
     container = build_container(settings)
@@ -137,8 +142,11 @@ def _run(
         if database:
             await _connected(container.engine, settings.resolved_database_url)
         try:
+            if database and current_schema:
+                await ensure_schema_current(container.engine())
             return await work(container)
         finally:
+            await finish_in_process_tasks(container.broker())
             await container.engine().dispose()
 
     try:
@@ -303,7 +311,7 @@ def db_current() -> None:
     async def work(container: Container) -> str | None:
         return await current_revision(container.engine())
 
-    current = _run(work)
+    current = _run(work, current_schema=False)
     typer.echo(f"database: {current or 'empty'}; code needs: {head_revision()}")
 
 

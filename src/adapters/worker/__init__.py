@@ -11,7 +11,7 @@ from adapters.worker.billing import (
     register_billing_tasks,
     run_billing_round,
 )
-from adapters.worker.broker import build_broker
+from adapters.worker.broker import build_broker, finish_in_process_tasks
 from adapters.worker.poller import OutboxPoller, PeriodicJob
 from adapters.worker.runner import run_worker
 from adapters.worker.scheduler import (
@@ -41,6 +41,7 @@ __all__ = [
     "TaskiqDispatcher",
     "build_broker",
     "build_scheduler",
+    "finish_in_process_tasks",
     "register_billing_tasks",
     "register_tasks",
     "run_billing_round",

@@ -56,3 +56,13 @@ def _milliseconds(seconds: float) -> int:
     if milliseconds <= 0:
         raise ValueError(f"expected a positive number of seconds, got {seconds}")
     return milliseconds
+
+
+async def finish_in_process_tasks(broker: AsyncBroker) -> None:
+    """Wait for tasks the in-memory broker is running, before a short process exits.
+
+    A command that queues mail would otherwise end while its delivery task is
+    half done; the message stays in the outbox either way, but this sends it.
+    """
+    if isinstance(broker, InMemoryBroker):
+        await broker.wait_all()

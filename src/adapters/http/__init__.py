@@ -1,0 +1,1 @@
+"""The HTTP adapter: the Litestar app, its controllers and problem documents."""
