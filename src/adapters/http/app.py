@@ -38,7 +38,9 @@ def _document_trailing_slashes(app: Litestar) -> None:
     schema = app.openapi_schema
     schema.paths = {
         (
-            path if not path.startswith("/api/") or path.endswith("/") else f"{path}/"
+            f"{path}/"
+            if path.startswith(("/api/", "/webhooks/")) and not path.endswith("/")
+            else path
         ): item
         for path, item in (schema.paths or {}).items()
     }
