@@ -89,4 +89,3 @@ async def test_concurrent_first_reads_give_one_current_subscription(
     )
 
     assert len({view.subscription.id for view in views}) == 1
-
