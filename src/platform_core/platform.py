@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from platform_core.audit.service import AuditService
 from platform_core.billing.ports import ActiveWork, PaymentGateway
 from platform_core.billing.service import BillingPolicy, BillingService
+from platform_core.events.ports import NoRegistrations, RegistrationCounts
+from platform_core.events.service import ActiveEvents, EventService
 from platform_core.identity.ports import LoginThrottle, PasswordHasher, TokenSigner
 from platform_core.identity.service import IdentityPolicy, IdentityService
 from platform_core.notifications.ports import Mailer
@@ -30,6 +32,7 @@ class Ports:
     dispatcher: MessageDispatcher
     payment_gateway: PaymentGateway
     active_work: Sequence[ActiveWork] = field(default=())
+    registrations: RegistrationCounts = field(default_factory=NoRegistrations)
 
 
 class Platform:
@@ -59,6 +62,13 @@ class Platform:
             ports.payment_gateway,
             ports.dispatcher,
             billing_policy or BillingPolicy.for_frontend(identity_policy.frontend_url),
-            ports.active_work,
+            [*ports.active_work, ActiveEvents(ports.uow_factory, ports.clock)],
         )
         self.entitlements = self.billing.entitlements
+        self.events = EventService(
+            ports.uow_factory,
+            ports.clock,
+            self.entitlements,
+            ports.registrations,
+            ports.dispatcher,
+        )

@@ -14,6 +14,7 @@ from platform_core.billing.ports import (
     SubscriptionRepository,
     UsageRepository,
 )
+from platform_core.events.ports import EventRepository, EventSessionRepository
 from platform_core.identity.ports import (
     LoginSessionRepository,
     OneTimeTokenRepository,
@@ -58,6 +59,12 @@ class UnitOfWork(Protocol):
 
     @property
     def notifications(self) -> NotificationRepository: ...
+
+    @property
+    def events(self) -> EventRepository: ...
+
+    @property
+    def event_sessions(self) -> EventSessionRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

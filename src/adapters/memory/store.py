@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Mapping, Sequence
+import string
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
 from platform_core.audit.model import AuditRecord
@@ -20,6 +21,17 @@ from platform_core.billing.subscription import (
     Subscription,
     SubscriptionStatus,
 )
+from platform_core.events.model import (
+    CatalogueFilter,
+    CatalogueOrder,
+    Event,
+    EventFilter,
+    EventSession,
+    EventStatus,
+    PriceFilter,
+    Visibility,
+)
+from platform_core.events.ports import DuplicateSlug
 from platform_core.identity.model import LoginSession, OneTimeToken, TokenPurpose, User
 from platform_core.identity.ports import DuplicateEmail
 from platform_core.notifications.model import Notification
@@ -39,6 +51,8 @@ class _Tables:
     billing_customers: dict[UUID, BillingCustomer] = field(default_factory=dict)
     gateway_events: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     notifications: dict[UUID, Notification] = field(default_factory=dict)
+    events: dict[UUID, Event] = field(default_factory=dict)
+    event_sessions: dict[UUID, EventSession] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -453,6 +467,170 @@ class MemoryNotificationRepository:
         return found[offset : offset + limit]
 
 
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+_CATALOGUE_ORDER: dict[CatalogueOrder, tuple[Callable[[Event], Any], bool]] = {
+    CatalogueOrder.STARTS_AT: (lambda e: e.starts_at, False),
+    CatalogueOrder.STARTS_AT_DESC: (lambda e: e.starts_at, True),
+    # ASCII letters only are folded, as SQLite's lower() and PostgreSQL's
+    # under the C collation do.
+    CatalogueOrder.TITLE: (lambda e: e.title.translate(_ASCII_LOWER), False),
+    CatalogueOrder.PRICE: (lambda e: e.price, False),
+    CatalogueOrder.PRICE_DESC: (lambda e: e.price, True),
+}
+"""How the catalogue sorts, and whether descending; ties go by id."""
+
+
+def _mentions(event: Event, term: str) -> bool:
+    """Title or description contains `term`, ignoring case as PostgreSQL does."""
+    needle = term.lower()
+    return needle in event.title.lower() or needle in event.description.lower()
+
+
+def _starts_within(
+    event: Event, after: datetime | None, before: datetime | None
+) -> bool:
+    return (after is None or event.starts_at >= after) and (
+        before is None or event.starts_at < before
+    )
+
+
+def _in_catalogue(event: Event, criteria: CatalogueFilter, now: datetime) -> bool:
+    return (
+        event.status == EventStatus.PUBLISHED
+        and event.visibility == Visibility.PUBLIC
+        and (criteria.include_past or event.ends_at > now)
+        and _starts_within(event, criteria.starts_after, criteria.starts_before)
+        and (criteria.search is None or _mentions(event, criteria.search))
+        and (
+            criteria.organizer_id is None or event.organizer_id == criteria.organizer_id
+        )
+        and (criteria.format is None or event.format == criteria.format)
+        and _priced(event, criteria.price)
+    )
+
+
+def _priced(event: Event, price: PriceFilter | None) -> bool:
+    if price is None:
+        return True
+    if price is PriceFilter.FREE:
+        return event.price == 0
+    return event.price > 0
+
+
+class MemoryEventRepository:
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    async def add(self, event: Event) -> None:
+        self._guard_slug(event)
+        self._t.events[event.id] = copy.copy(event)
+
+    async def get(self, event_id: UUID) -> Event | None:
+        event = self._t.events.get(event_id)
+        return copy.copy(event) if event else None
+
+    async def get_by_slug(self, slug: str) -> Event | None:
+        for event in self._t.events.values():
+            if event.slug == slug:
+                return copy.copy(event)
+        return None
+
+    async def update(self, event: Event) -> None:
+        if event.id not in self._t.events:
+            raise KeyError(event.id)
+        self._guard_slug(event)
+        self._t.events[event.id] = copy.copy(event)
+
+    async def delete(self, event_id: UUID) -> None:
+        del self._t.events[event_id]
+        for session in list(self._t.event_sessions.values()):
+            if session.event_id == event_id:
+                del self._t.event_sessions[session.id]
+
+    async def slugs_like(self, base: str) -> set[str]:
+        return {
+            e.slug
+            for e in self._t.events.values()
+            if e.slug == base or e.slug.startswith(f"{base}-")
+        }
+
+    async def list_for_organizer(
+        self,
+        organizer_id: UUID,
+        criteria: EventFilter,
+        *,
+        offset: int,
+        limit: int,
+    ) -> tuple[Sequence[Event], int]:
+        found = [
+            copy.copy(e)
+            for e in self._t.events.values()
+            if e.organizer_id == organizer_id
+            and (criteria.status is None or e.status == criteria.status)
+            and _starts_within(e, criteria.starts_after, criteria.starts_before)
+            and (criteria.search is None or _mentions(e, criteria.search))
+        ]
+        found.sort(key=lambda e: (e.starts_at, e.id))
+        return found[offset : offset + limit], len(found)
+
+    async def catalogue(
+        self, criteria: CatalogueFilter, now: datetime, *, offset: int, limit: int
+    ) -> tuple[Sequence[Event], int]:
+        found = [
+            copy.copy(e)
+            for e in self._t.events.values()
+            if _in_catalogue(e, criteria, now)
+        ]
+        key, descending = _CATALOGUE_ORDER[CatalogueOrder(criteria.order)]
+        found.sort(key=lambda e: e.id)
+        found.sort(key=key, reverse=descending)
+        return found[offset : offset + limit], len(found)
+
+    async def count_active(self, organizer_id: UUID, now: datetime) -> int:
+        return sum(
+            1
+            for e in self._t.events.values()
+            if e.organizer_id == organizer_id
+            and e.status != EventStatus.CANCELLED
+            and e.ends_at > now
+        )
+
+    def _guard_slug(self, event: Event) -> None:
+        """The unique slug of the SQL table, checked against the other rows."""
+        for other in self._t.events.values():
+            if other.id != event.id and other.slug == event.slug:
+                raise DuplicateSlug(event.slug)
+
+
+class MemoryEventSessionRepository:
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    async def add(self, session: EventSession) -> None:
+        self._t.event_sessions[session.id] = copy.copy(session)
+
+    async def get(self, session_id: UUID) -> EventSession | None:
+        session = self._t.event_sessions.get(session_id)
+        return copy.copy(session) if session else None
+
+    async def update(self, session: EventSession) -> None:
+        if session.id not in self._t.event_sessions:
+            raise KeyError(session.id)
+        self._t.event_sessions[session.id] = copy.copy(session)
+
+    async def delete(self, session_id: UUID) -> None:
+        del self._t.event_sessions[session_id]
+
+    async def list_for_event(self, event_id: UUID) -> Sequence[EventSession]:
+        found = [
+            copy.copy(s)
+            for s in self._t.event_sessions.values()
+            if s.event_id == event_id
+        ]
+        return sorted(found, key=lambda s: (s.starts_at, s.title, s.id))
+
+
 class MemoryUnitOfWork:
     """Works on a private copy of the store and swaps it in on commit.
 
@@ -482,6 +660,8 @@ class MemoryUnitOfWork:
         self.billing_customers = MemoryBillingCustomerRepository(self._tables)
         self.gateway_events = MemoryGatewayEventLog(self._tables)
         self.notifications = MemoryNotificationRepository(self._tables)
+        self.events = MemoryEventRepository(self._tables)
+        self.event_sessions = MemoryEventSessionRepository(self._tables)
 
     async def __aexit__(
         self,

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Table,
+    delete,
     func,
     insert,
     literal_column,
@@ -33,6 +34,8 @@ from sqlalchemy.sql import ColumnElement, Insert, Update
 from adapters.persistence.tables import (
     audit_records,
     billing_customers,
+    event_sessions,
+    events,
     gateway_events,
     login_sessions,
     notifications,
@@ -52,6 +55,18 @@ from platform_core.billing.subscription import (
     Subscription,
     SubscriptionStatus,
 )
+from platform_core.events.model import (
+    CatalogueFilter,
+    CatalogueOrder,
+    Event,
+    EventFilter,
+    EventFormat,
+    EventSession,
+    EventStatus,
+    PriceFilter,
+    Visibility,
+)
+from platform_core.events.ports import DuplicateSlug
 from platform_core.identity.model import (
     LoginSession,
     OneTimeToken,
@@ -598,16 +613,23 @@ def _is_whole(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _in_byte_order(
+    connection: AsyncConnection, column: ColumnElement[str]
+) -> ColumnElement[str]:
+    """Text compared by its bytes, as in memory, whatever PostgreSQL's collation is."""
+    if connection.dialect.name == "postgresql":
+        return column.collate("C")
+    return column
+
+
 class SqlPlanRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def list(self, *, public_only: bool = False) -> Sequence[Plan]:
-        code: ColumnElement[str] = plans.c.code
-        if self._connection.dialect.name == "postgresql":
-            # Byte order, as in memory, whatever the database's collation is.
-            code = code.collate("C")
-        statement = select(plans).order_by(plans.c.sort_order, code)
+        statement = select(plans).order_by(
+            plans.c.sort_order, _in_byte_order(self._connection, plans.c.code)
+        )
         if public_only:
             statement = statement.where(plans.c.is_public.is_(True))
         result = await self._connection.execute(statement)
@@ -1071,3 +1093,353 @@ class SqlNotificationRepository:
             .limit(limit)
         )
         return [_notification_from_row(row) for row in result.mappings()]
+
+
+def _event_values(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "organizer_id": event.organizer_id,
+        "title": event.title,
+        "slug": event.slug,
+        "timezone": event.timezone,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "created_at": event.created_at,
+        "description": event.description,
+        "format": EventFormat(event.format).value,
+        "venue": event.venue,
+        "address": event.address,
+        "capacity": event.capacity,
+        "registration_opens_at": event.registration_opens_at,
+        "registration_closes_at": event.registration_closes_at,
+        "price": event.price,
+        "currency": event.currency,
+        "cpd_credits": event.cpd_credits,
+        "certificate_enabled": event.certificate_enabled,
+        "min_attendance_percent": event.min_attendance_percent,
+        "visibility": Visibility(event.visibility).value,
+        "waitlist_enabled": event.waitlist_enabled,
+        "featured_image": event.featured_image,
+        "status": EventStatus(event.status).value,
+        "published_at": event.published_at,
+        "cancelled_at": event.cancelled_at,
+        "updated_at": event.updated_at,
+    }
+
+
+def _event_from_row(row: RowMapping) -> Event:
+    return Event(
+        id=row["id"],
+        organizer_id=row["organizer_id"],
+        title=row["title"],
+        slug=row["slug"],
+        timezone=row["timezone"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        created_at=row["created_at"],
+        description=row["description"],
+        format=EventFormat(row["format"]),
+        venue=row["venue"],
+        address=row["address"],
+        capacity=row["capacity"],
+        registration_opens_at=row["registration_opens_at"],
+        registration_closes_at=row["registration_closes_at"],
+        price=row["price"],
+        currency=row["currency"],
+        cpd_credits=row["cpd_credits"],
+        certificate_enabled=row["certificate_enabled"],
+        min_attendance_percent=row["min_attendance_percent"],
+        visibility=Visibility(row["visibility"]),
+        waitlist_enabled=row["waitlist_enabled"],
+        featured_image=row["featured_image"],
+        status=EventStatus(row["status"]),
+        published_at=row["published_at"],
+        cancelled_at=row["cancelled_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _is_slug_conflict(error: IntegrityError) -> bool:
+    message = str(error.orig)
+    # PostgreSQL names the constraint; SQLite names the column.
+    return "uq_events_slug" in message or "events.slug" in message
+
+
+def _mentions(term: str) -> ColumnElement[bool]:
+    """Title or description contains `term`, ignoring case, wildcards taken literally.
+
+    PostgreSQL's ILIKE folds every letter; SQLite's LIKE folds ASCII letters only.
+    """
+    return or_(
+        events.c.title.icontains(term, autoescape=True),
+        events.c.description.icontains(term, autoescape=True),
+    )
+
+
+def _starting(
+    after: datetime | None, before: datetime | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if after is not None:
+        conditions.append(events.c.starts_at >= after)
+    if before is not None:
+        conditions.append(events.c.starts_at < before)
+    return conditions
+
+
+def _organizer_filter(
+    organizer_id: UUID, criteria: EventFilter
+) -> list[ColumnElement[bool]]:
+    conditions = [
+        events.c.organizer_id == organizer_id,
+        *_starting(criteria.starts_after, criteria.starts_before),
+    ]
+    if criteria.status is not None:
+        conditions.append(events.c.status == EventStatus(criteria.status).value)
+    if criteria.search is not None:
+        conditions.append(_mentions(criteria.search))
+    return conditions
+
+
+def _catalogue_filter(
+    criteria: CatalogueFilter, now: datetime
+) -> list[ColumnElement[bool]]:
+    conditions = [
+        events.c.status == EventStatus.PUBLISHED.value,
+        events.c.visibility == Visibility.PUBLIC.value,
+        *_starting(criteria.starts_after, criteria.starts_before),
+    ]
+    if not criteria.include_past:
+        conditions.append(events.c.ends_at > now)
+    if criteria.search is not None:
+        conditions.append(_mentions(criteria.search))
+    if criteria.organizer_id is not None:
+        conditions.append(events.c.organizer_id == criteria.organizer_id)
+    if criteria.format is not None:
+        conditions.append(events.c.format == EventFormat(criteria.format).value)
+    if criteria.price is PriceFilter.FREE:
+        conditions.append(events.c.price == 0)
+    elif criteria.price is PriceFilter.PAID:
+        conditions.append(events.c.price > 0)
+    return conditions
+
+
+def _catalogue_order(
+    connection: AsyncConnection, order: CatalogueOrder
+) -> ColumnElement[Any]:
+    match CatalogueOrder(order):
+        case CatalogueOrder.STARTS_AT:
+            return events.c.starts_at
+        case CatalogueOrder.STARTS_AT_DESC:
+            return events.c.starts_at.desc()
+        case CatalogueOrder.TITLE:
+            # lower() under the C collation folds ASCII letters only, as
+            # SQLite's does and as the memory store's key does.
+            return func.lower(_in_byte_order(connection, events.c.title))
+        case CatalogueOrder.PRICE:
+            return events.c.price
+        case CatalogueOrder.PRICE_DESC:
+            return events.c.price.desc()
+
+
+class SqlEventRepository:
+    """Events keyed by id and by a unique slug.
+
+    Writes run in a savepoint, so a refused slug leaves the transaction usable.
+    """
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, event: Event) -> None:
+        await self._write_guarding_slug(
+            insert(events).values(_event_values(event)), event.slug
+        )
+
+    async def get(self, event_id: UUID) -> Event | None:
+        return await self._one(events.c.id == event_id)
+
+    async def get_by_slug(self, slug: str) -> Event | None:
+        return await self._one(events.c.slug == slug)
+
+    async def update(self, event: Event) -> None:
+        values = _event_values(event)
+        del values["id"]
+        statement = update(events).where(events.c.id == event.id).values(values)
+        if await self._write_guarding_slug(statement, event.slug) == 0:
+            raise KeyError(event.id)
+
+    async def delete(self, event_id: UUID) -> None:
+        # The foreign key of event_sessions deletes the sessions with it.
+        result = await self._connection.execute(
+            delete(events).where(events.c.id == event_id)
+        )
+        if result.rowcount == 0:
+            raise KeyError(event_id)
+
+    async def slugs_like(self, base: str) -> set[str]:
+        prefix = f"{base}-"
+        result = await self._connection.execute(
+            select(events.c.slug).where(
+                or_(
+                    events.c.slug == base,
+                    events.c.slug.startswith(prefix, autoescape=True),
+                )
+            )
+        )
+        # SQLite's LIKE ignores the case of ASCII letters; slugs match exactly.
+        return {
+            slug for slug in result.scalars() if slug == base or slug.startswith(prefix)
+        }
+
+    async def list_for_organizer(
+        self,
+        organizer_id: UUID,
+        criteria: EventFilter,
+        *,
+        offset: int,
+        limit: int,
+    ) -> tuple[Sequence[Event], int]:
+        return await self._page(
+            _organizer_filter(organizer_id, criteria),
+            order_by=events.c.starts_at,
+            offset=offset,
+            limit=limit,
+        )
+
+    async def catalogue(
+        self, criteria: CatalogueFilter, now: datetime, *, offset: int, limit: int
+    ) -> tuple[Sequence[Event], int]:
+        return await self._page(
+            _catalogue_filter(criteria, now),
+            order_by=_catalogue_order(self._connection, criteria.order),
+            offset=offset,
+            limit=limit,
+        )
+
+    async def count_active(self, organizer_id: UUID, now: datetime) -> int:
+        result = await self._connection.execute(
+            select(func.count())
+            .select_from(events)
+            .where(
+                events.c.organizer_id == organizer_id,
+                events.c.status != EventStatus.CANCELLED.value,
+                events.c.ends_at > now,
+            )
+        )
+        return int(result.scalar_one())
+
+    async def _one(self, condition: ColumnElement[bool]) -> Event | None:
+        result = await self._connection.execute(select(events).where(condition))
+        row = result.mappings().one_or_none()
+        return _event_from_row(row) if row else None
+
+    async def _page(
+        self,
+        conditions: Sequence[ColumnElement[bool]],
+        *,
+        order_by: ColumnElement[Any],
+        offset: int,
+        limit: int,
+    ) -> tuple[Sequence[Event], int]:
+        """One page of the events matching `conditions`, ties by id, and their count.
+
+        Two statements, whatever the size of the page.
+        """
+        page = await self._connection.execute(
+            select(events)
+            .where(*conditions)
+            .order_by(order_by, events.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        items = [_event_from_row(row) for row in page.mappings()]
+        total = await self._connection.execute(
+            select(func.count()).select_from(events).where(*conditions)
+        )
+        return items, int(total.scalar_one())
+
+    async def _write_guarding_slug(self, statement: Insert | Update, slug: str) -> int:
+        try:
+            async with self._connection.begin_nested():
+                result = await self._connection.execute(statement)
+        except IntegrityError as error:
+            if _is_slug_conflict(error):
+                raise DuplicateSlug(slug) from error
+            raise
+        return result.rowcount
+
+
+def _event_session_values(session: EventSession) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "event_id": session.event_id,
+        "title": session.title,
+        "starts_at": session.starts_at,
+        "ends_at": session.ends_at,
+        "created_at": session.created_at,
+        "meeting_url": session.meeting_url,
+        "meeting_id": session.meeting_id,
+        "updated_at": session.updated_at,
+    }
+
+
+def _event_session_from_row(row: RowMapping) -> EventSession:
+    return EventSession(
+        id=row["id"],
+        event_id=row["event_id"],
+        title=row["title"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        created_at=row["created_at"],
+        meeting_url=row["meeting_url"],
+        meeting_id=row["meeting_id"],
+        updated_at=row["updated_at"],
+    )
+
+
+class SqlEventSessionRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, session: EventSession) -> None:
+        await self._connection.execute(
+            insert(event_sessions).values(_event_session_values(session))
+        )
+
+    async def get(self, session_id: UUID) -> EventSession | None:
+        result = await self._connection.execute(
+            select(event_sessions).where(event_sessions.c.id == session_id)
+        )
+        row = result.mappings().one_or_none()
+        return _event_session_from_row(row) if row else None
+
+    async def update(self, session: EventSession) -> None:
+        values = _event_session_values(session)
+        del values["id"]
+        result = await self._connection.execute(
+            update(event_sessions)
+            .where(event_sessions.c.id == session.id)
+            .values(values)
+        )
+        if result.rowcount == 0:
+            raise KeyError(session.id)
+
+    async def delete(self, session_id: UUID) -> None:
+        result = await self._connection.execute(
+            delete(event_sessions).where(event_sessions.c.id == session_id)
+        )
+        if result.rowcount == 0:
+            raise KeyError(session_id)
+
+    async def list_for_event(self, event_id: UUID) -> Sequence[EventSession]:
+        result = await self._connection.execute(
+            select(event_sessions)
+            .where(event_sessions.c.event_id == event_id)
+            .order_by(
+                event_sessions.c.starts_at,
+                _in_byte_order(self._connection, event_sessions.c.title),
+                event_sessions.c.id,
+            )
+        )
+        return [_event_session_from_row(row) for row in result.mappings()]

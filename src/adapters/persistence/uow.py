@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from adapters.persistence.repositories import (
     SqlAuditRepository,
     SqlBillingCustomerRepository,
+    SqlEventRepository,
+    SqlEventSessionRepository,
     SqlGatewayEventLog,
     SqlLoginSessionRepository,
     SqlNotificationRepository,
@@ -27,6 +29,8 @@ class _Repositories:
     __slots__ = (
         "audit",
         "billing_customers",
+        "event_sessions",
+        "events",
         "gateway_events",
         "login_sessions",
         "notifications",
@@ -50,6 +54,8 @@ class _Repositories:
         self.billing_customers = SqlBillingCustomerRepository(connection)
         self.gateway_events = SqlGatewayEventLog(connection)
         self.notifications = SqlNotificationRepository(connection)
+        self.events = SqlEventRepository(connection)
+        self.event_sessions = SqlEventSessionRepository(connection)
 
 
 class SqlUnitOfWork:
@@ -108,6 +114,14 @@ class SqlUnitOfWork:
     @property
     def notifications(self) -> SqlNotificationRepository:
         return self._open().notifications
+
+    @property
+    def events(self) -> SqlEventRepository:
+        return self._open().events
+
+    @property
+    def event_sessions(self) -> SqlEventSessionRepository:
+        return self._open().event_sessions
 
     def _open(self) -> _Repositories:
         if self._repositories is None:

@@ -16,6 +16,7 @@ from platform_core.billing.subscription import (
     Subscription,
     SubscriptionStatus,
 )
+from platform_core.events.model import Event, EventSession
 from platform_core.identity.model import LoginSession, OneTimeToken, TokenPurpose, User
 from platform_core.notifications.model import Notification
 from platform_core.outbox.model import OutboxMessage
@@ -34,6 +35,8 @@ Entity = (
     | Subscription
     | BillingCustomer
     | Notification
+    | Event
+    | EventSession
 )
 
 NOW = datetime(2031, 5, 17, 9, 30, 15, 123456, tzinfo=UTC)
@@ -163,6 +166,36 @@ def a_notification(user: User, **fields: Any) -> Notification:
     return Notification(**(defaults | fields))
 
 
+def an_event(organizer: User, **fields: Any) -> Event:
+    """A draft two-hour online event a week from now."""
+    n = next(_serial)
+    starts_at = fields.get("starts_at", NOW + timedelta(days=7))
+    defaults: dict[str, Any] = {
+        "organizer_id": organizer.id,
+        "title": f"Event {n}",
+        "slug": f"event-{n}",
+        "timezone": "Europe/Paris",
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(hours=2),
+        "created_at": NOW,
+    }
+    return Event(**(defaults | fields))
+
+
+def an_event_session(event: Event, **fields: Any) -> EventSession:
+    """A one-hour sitting at the start of `event`."""
+    n = next(_serial)
+    starts_at = fields.get("starts_at", event.starts_at)
+    defaults: dict[str, Any] = {
+        "event_id": event.id,
+        "title": f"Session {n}",
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(hours=1),
+        "created_at": NOW,
+    }
+    return EventSession(**(defaults | fields))
+
+
 async def in_parallel(
     uow_factory: UnitOfWorkFactory,
     count: int,
@@ -212,3 +245,7 @@ async def _add(uow: UnitOfWork, entity: Entity) -> None:
             await uow.billing_customers.save(entity)
         case Notification():
             await uow.notifications.add(entity)
+        case Event():
+            await uow.events.add(entity)
+        case EventSession():
+            await uow.event_sessions.add(entity)

@@ -1,0 +1,1 @@
+"""The events context: events, sessions and the public catalogue."""

@@ -1,0 +1,271 @@
+"""Events, their sessions, and the rules an event must satisfy."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from platform_core.shared.errors import FieldErrors
+from platform_core.shared.ids import new_id
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 20_000
+PLACE_MAX = 500
+CAPACITY_MAX = 1_000_000
+PRICE_MAX = 100_000_000_00
+CPD_MAX = Decimal("1000")
+SLUG_MAX = 80
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+
+
+class EventFormat(enum.StrEnum):
+    ONLINE = "online"
+    IN_PERSON = "in_person"
+    HYBRID = "hybrid"
+
+    @property
+    def has_place(self) -> bool:
+        return self is not EventFormat.ONLINE
+
+
+class Visibility(enum.StrEnum):
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+
+
+class EventStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+def slugify(text: str) -> str:
+    """Lowercase ASCII words joined by hyphens; `event` when nothing is left."""
+    ascii_text = (
+        unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    )
+    slug = _SLUG_JUNK.sub("-", ascii_text.lower()).strip("-")
+    return slug[:SLUG_MAX].rstrip("-") or "event"
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_time_zone(name: str) -> bool:
+    """True for an IANA zone name such as `Europe/Paris` (not a bare offset)."""
+    if name not in _zones():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+@dataclass(slots=True)
+class Event:
+    """An event an organizer runs; times are aware UTC, shown in `timezone`."""
+
+    organizer_id: UUID
+    title: str
+    slug: str
+    timezone: str
+    starts_at: datetime
+    ends_at: datetime
+    created_at: datetime
+    id: UUID = field(default_factory=new_id)
+    description: str = ""
+    format: EventFormat = EventFormat.ONLINE
+    venue: str = ""
+    address: str = ""
+    capacity: int | None = None
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    price: int = 0
+    currency: str | None = None
+    cpd_credits: Decimal = Decimal(0)
+    certificate_enabled: bool = False
+    min_attendance_percent: int = 0
+    visibility: Visibility = Visibility.PUBLIC
+    waitlist_enabled: bool = False
+    featured_image: str | None = None
+    status: EventStatus = EventStatus.DRAFT
+    published_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def is_published(self) -> bool:
+        return self.status is EventStatus.PUBLISHED
+
+    @property
+    def is_listed(self) -> bool:
+        """Shown in the public catalogue: published and public."""
+        return self.is_published and self.visibility is Visibility.PUBLIC
+
+    def registration_open(self, now: datetime) -> bool:
+        if not self.is_published:
+            return False
+        opens = self.registration_opens_at
+        closes = self.registration_closes_at or self.ends_at
+        return (opens is None or opens <= now) and now < closes
+
+    def check(self) -> None:
+        """Raise ValidationFailed naming every field that breaks a rule."""
+        errors = FieldErrors()
+        if not self.title.strip():
+            errors.add("title", "required", "An event needs a title.")
+        elif len(self.title) > TITLE_MAX:
+            errors.add("title", "too_long", f"At most {TITLE_MAX} characters.")
+        if len(self.description) > DESCRIPTION_MAX:
+            errors.add(
+                "description", "too_long", f"At most {DESCRIPTION_MAX} characters."
+            )
+        for name in ("venue", "address"):
+            if len(getattr(self, name)) > PLACE_MAX:
+                errors.add(name, "too_long", f"At most {PLACE_MAX} characters.")
+        if not is_time_zone(self.timezone):
+            errors.add(
+                "timezone",
+                "invalid",
+                f"{self.timezone!r} is not an IANA time zone such as Europe/Paris.",
+            )
+        if self.ends_at <= self.starts_at:
+            errors.add("ends_at", "before_start", "The end must be after the start.")
+        if self.capacity is not None and not 1 <= self.capacity <= CAPACITY_MAX:
+            errors.add(
+                "capacity",
+                "out_of_range",
+                f"Between 1 and {CAPACITY_MAX}, or null for unlimited.",
+            )
+        opens, closes = self.registration_opens_at, self.registration_closes_at
+        if opens is not None and closes is not None and closes <= opens:
+            errors.add(
+                "registration_closes_at",
+                "before_opening",
+                "Registration must close after it opens.",
+            )
+        if closes is not None and closes > self.ends_at:
+            errors.add(
+                "registration_closes_at",
+                "after_end",
+                "Registration cannot close after the event ends.",
+            )
+        if opens is not None and opens >= self.ends_at:
+            errors.add(
+                "registration_opens_at",
+                "after_end",
+                "Registration must open before the event ends.",
+            )
+        if not 0 <= self.price <= PRICE_MAX:
+            errors.add("price", "out_of_range", f"Between 0 and {PRICE_MAX}.")
+        if self.price > 0 and self.currency is None:
+            errors.add("currency", "required", "A paid event needs a currency.")
+        if self.currency is not None and not _CURRENCY.match(self.currency):
+            errors.add(
+                "currency", "invalid", "Use an ISO 4217 code in capitals, like EUR."
+            )
+        if not Decimal(0) <= self.cpd_credits <= CPD_MAX:
+            errors.add("cpd_credits", "out_of_range", f"Between 0 and {CPD_MAX}.")
+        elif self.cpd_credits != self.cpd_credits.quantize(Decimal("0.01")):
+            errors.add("cpd_credits", "invalid", "At most two decimal places.")
+        if not 0 <= self.min_attendance_percent <= 100:
+            errors.add("min_attendance_percent", "out_of_range", "Between 0 and 100.")
+        errors.raise_if_any("The event is not valid.")
+
+    def missing_for_publication(self) -> FieldErrors:
+        """What keeps the event out of the catalogue, by field."""
+        missing = FieldErrors()
+        if not self.description.strip():
+            missing.add(
+                "description", "required", "Describe the event before publishing."
+            )
+        if self.format.has_place and not self.venue.strip():
+            missing.add(
+                "venue", "required", "An in-person or hybrid event needs a venue."
+            )
+        if self.format.has_place and not self.address.strip():
+            missing.add(
+                "address", "required", "An in-person or hybrid event needs an address."
+            )
+        if self.status is EventStatus.CANCELLED:
+            missing.add("status", "cancelled", "A cancelled event cannot be published.")
+        return missing
+
+
+@dataclass(slots=True)
+class EventSession:
+    """One sitting of a multi-session event."""
+
+    event_id: UUID
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    created_at: datetime
+    id: UUID = field(default_factory=new_id)
+    meeting_url: str | None = None
+    meeting_id: str | None = None
+    updated_at: datetime | None = None
+
+    def check(self, event: Event) -> None:
+        errors = FieldErrors()
+        if not self.title.strip():
+            errors.add("title", "required", "A session needs a title.")
+        elif len(self.title) > TITLE_MAX:
+            errors.add("title", "too_long", f"At most {TITLE_MAX} characters.")
+        if self.ends_at <= self.starts_at:
+            errors.add("ends_at", "before_start", "The end must be after the start.")
+        if self.starts_at < event.starts_at or self.ends_at > event.ends_at:
+            errors.add(
+                "starts_at",
+                "outside_event",
+                "A session must fall within the event's start and end.",
+            )
+        errors.raise_if_any("The session is not valid.")
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """How an organizer narrows their own events."""
+
+    status: EventStatus | None = None
+    starts_after: datetime | None = None
+    starts_before: datetime | None = None
+    search: str | None = None
+
+
+class PriceFilter(enum.StrEnum):
+    FREE = "free"
+    PAID = "paid"
+
+
+class CatalogueOrder(enum.StrEnum):
+    STARTS_AT = "starts_at"
+    STARTS_AT_DESC = "-starts_at"
+    TITLE = "title"
+    PRICE = "price"
+    PRICE_DESC = "-price"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueFilter:
+    """How a visitor narrows the public catalogue; upcoming events by default."""
+
+    search: str | None = None
+    organizer_id: UUID | None = None
+    starts_after: datetime | None = None
+    starts_before: datetime | None = None
+    format: EventFormat | None = None
+    price: PriceFilter | None = None
+    include_past: bool = False
+    order: CatalogueOrder = CatalogueOrder.STARTS_AT

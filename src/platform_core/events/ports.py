@@ -1,0 +1,98 @@
+"""What the events context needs from the outside."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from platform_core.events.model import (
+    CatalogueFilter,
+    Event,
+    EventFilter,
+    EventSession,
+)
+
+
+class DuplicateSlug(Exception):
+    """Another event already has this slug."""
+
+
+class EventRepository(Protocol):
+    async def add(self, event: Event) -> None:
+        """Raises DuplicateSlug when the slug is taken."""
+        ...
+
+    async def get(self, event_id: UUID) -> Event | None: ...
+
+    async def get_by_slug(self, slug: str) -> Event | None: ...
+
+    async def update(self, event: Event) -> None: ...
+
+    async def delete(self, event_id: UUID) -> None:
+        """Remove the event and its sessions."""
+        ...
+
+    async def slugs_like(self, base: str) -> set[str]:
+        """Every slug equal to `base` or starting with `base-`."""
+        ...
+
+    async def list_for_organizer(
+        self,
+        organizer_id: UUID,
+        criteria: EventFilter,
+        *,
+        offset: int,
+        limit: int,
+    ) -> tuple[Sequence[Event], int]:
+        """One organizer's events, soonest start first, and how many match."""
+        ...
+
+    async def catalogue(
+        self, criteria: CatalogueFilter, now: datetime, *, offset: int, limit: int
+    ) -> tuple[Sequence[Event], int]:
+        """Published public events matching `criteria`, and how many match.
+
+        Upcoming means not yet ended at `now`, unless `include_past`. Two
+        statements whatever the page size: the page and the count.
+        """
+        ...
+
+    async def count_active(self, organizer_id: UUID, now: datetime) -> int:
+        """Events of the organizer that are not cancelled and not yet ended."""
+        ...
+
+
+class EventSessionRepository(Protocol):
+    async def add(self, session: EventSession) -> None: ...
+
+    async def get(self, session_id: UUID) -> EventSession | None: ...
+
+    async def update(self, session: EventSession) -> None: ...
+
+    async def delete(self, session_id: UUID) -> None: ...
+
+    async def list_for_event(self, event_id: UUID) -> Sequence[EventSession]:
+        """Ordered by start, then title."""
+        ...
+
+
+class RegistrationCounts(Protocol):
+    """How many people an event holds; the registrations context implements it."""
+
+    async def confirmed(self, event_id: UUID) -> int: ...
+
+    async def any(self, event_id: UUID) -> bool:
+        """True when the event has any registration, cancelled ones included."""
+        ...
+
+
+class NoRegistrations:
+    """The count before the registrations context exists: nobody, anywhere."""
+
+    async def confirmed(self, event_id: UUID) -> int:
+        return 0
+
+    async def any(self, event_id: UUID) -> bool:
+        return False
