@@ -538,7 +538,7 @@ class BillingService:
 
         outcome = await self._write(apply)
         log.info(
-            "billing.event.handled", event=event.id, type=event.type, outcome=outcome
+            "billing.event.handled", event_id=event.id, type=event.type, outcome=outcome
         )
         return EventOutcome(event.id, outcome)
 
