@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from dependency_injector import containers, providers
 
+from adapters.calendar import IcalendarRenderer
 from adapters.clock import SystemClock
 from adapters.mail import OutboxFolderMailer, SmtpMailer, SmtpSettings
 from adapters.memory.events import NoProviderEvents
@@ -14,6 +15,8 @@ from adapters.persistence import create_engine, sql_uow_factory
 from adapters.security import Argon2PasswordHasher, JwtTokenSigner, LimitsLoginThrottle
 from adapters.security.throttle import throttle_storage
 from adapters.settings import Settings
+from adapters.storage.images import PillowImageChecker
+from adapters.storage.local import LocalFileStorage
 from adapters.stripe import StripeGateway, StripePrices, build_stripe_client
 from adapters.stripe.events import StripeEventVerifier
 from adapters.worker import (
@@ -120,6 +123,13 @@ class Container(containers.DeclarativeContainer):
             tolerance_seconds=settings.provided.stripe_webhook_tolerance_seconds,
         ),
     )
+    calendar = providers.Singleton(IcalendarRenderer)
+    file_storage = providers.Singleton(
+        LocalFileStorage,
+        settings.provided.resolved_media_dir,
+        settings.provided.media_url,
+    )
+    image_checker = providers.Singleton(PillowImageChecker)
     ports = providers.Singleton(
         Ports,
         uow_factory=uow_factory,
@@ -130,6 +140,9 @@ class Container(containers.DeclarativeContainer):
         mailer=mailer,
         dispatcher=dispatcher,
         payment_gateway=payment_gateway,
+        calendar=calendar,
+        file_storage=file_storage,
+        image_checker=image_checker,
     )
     platform = providers.Singleton(
         Platform, ports, providers.Callable(_identity_policy, settings)

@@ -26,6 +26,8 @@ ENV_PREFIX = "PLATFORM_"
 MIN_SECRET_LENGTH = 32
 IGNORED_PREFIX = "TEST_"
 
+_RESERVED_PATHS = ("/api", "/webhooks", "/schema", "/health", "/ready")
+
 Port = Annotated[int, Field(ge=1, le=65535)]
 Positive = Annotated[int, Field(ge=1)]
 
@@ -91,6 +93,8 @@ class Settings(BaseModel):
     smtp_tls: bool = False
     smtp_timeout_seconds: Positive = 10
     max_request_bytes: Positive = 1_048_576
+    media_dir: Path | None = None
+    media_url: str = "/media/"
     login_failures_per_account: Positive = 5
     login_failures_per_address: Positive = 50
     login_failure_window_minutes: Positive = 15
@@ -131,6 +135,27 @@ class Settings(BaseModel):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("use an absolute http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("media_url")
+    @classmethod
+    def _media_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        absolute = parts.scheme in ("http", "https") and bool(parts.netloc)
+        if not (absolute or (value.startswith("/") and not parts.netloc)):
+            raise ValueError(
+                "use a path such as /media/ or an absolute http:// or https:// URL"
+            )
+        path = parts.path.rstrip("/")
+        taken = any(
+            path == reserved or path.startswith(f"{reserved}/")
+            for reserved in _RESERVED_PATHS
+        )
+        if parts.query or parts.fragment or not path or taken:
+            raise ValueError(
+                "use a path of its own, such as /media/, without query or "
+                "fragment and outside " + ", ".join(_RESERVED_PATHS)
+            )
+        return f"{value.rstrip('/')}/"
 
     @field_validator("secret_key")
     @classmethod
@@ -238,6 +263,15 @@ class Settings(BaseModel):
     @property
     def resolved_mail_outbox(self) -> Path:
         return self.mail_outbox or self.data_dir / "outbox"
+
+    @property
+    def resolved_media_dir(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
+
+    @property
+    def media_path(self) -> str:
+        """The path under which the HTTP app serves the local media folder."""
+        return urlsplit(self.media_url).path
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated once and kept under the data folder."""

@@ -8,13 +8,22 @@ from dataclasses import dataclass, field
 from platform_core.audit.service import AuditService
 from platform_core.billing.ports import ActiveWork, PaymentGateway
 from platform_core.billing.service import BillingPolicy, BillingService
-from platform_core.events.ports import NoRegistrations, RegistrationCounts
+from platform_core.events.custom_fields import CustomFieldService
+from platform_core.events.images import EventImageService
+from platform_core.events.ports import (
+    CalendarRenderer,
+    NoRegistrations,
+    RegistrationCounts,
+)
 from platform_core.events.service import ActiveEvents, EventService
+from platform_core.files.ports import FileStorage, ImageChecker
+from platform_core.files.service import MediaFiles
 from platform_core.identity.ports import LoginThrottle, PasswordHasher, TokenSigner
 from platform_core.identity.service import IdentityPolicy, IdentityService
 from platform_core.notifications.ports import Mailer
 from platform_core.outbox.ports import MessageDispatcher
 from platform_core.outbox.service import OutboxService
+from platform_core.profiles.service import ProfileService
 from platform_core.shared.clock import Clock
 from platform_core.uow import UnitOfWorkFactory
 
@@ -33,6 +42,9 @@ class Ports:
     payment_gateway: PaymentGateway
     active_work: Sequence[ActiveWork] = field(default=())
     registrations: RegistrationCounts = field(default_factory=NoRegistrations)
+    calendar: CalendarRenderer | None = None
+    file_storage: FileStorage | None = None
+    image_checker: ImageChecker | None = None
 
 
 class Platform:
@@ -65,10 +77,26 @@ class Platform:
             [*ports.active_work, ActiveEvents(ports.uow_factory, ports.clock)],
         )
         self.entitlements = self.billing.entitlements
+        self.media = MediaFiles(ports.file_storage, ports.image_checker)
+        self.profiles = ProfileService(
+            ports.uow_factory,
+            ports.clock,
+            self.entitlements,
+            ports.dispatcher,
+            self.media,
+        )
+        self.event_images = EventImageService(
+            ports.uow_factory, ports.clock, self.media
+        )
+        self.custom_fields = CustomFieldService(
+            ports.uow_factory, ports.clock, ports.registrations
+        )
         self.events = EventService(
             ports.uow_factory,
             ports.clock,
             self.entitlements,
             ports.registrations,
             ports.dispatcher,
+            calendar=ports.calendar,
+            media=self.media,
         )

@@ -14,7 +14,11 @@ from platform_core.billing.ports import (
     SubscriptionRepository,
     UsageRepository,
 )
-from platform_core.events.ports import EventRepository, EventSessionRepository
+from platform_core.events.ports import (
+    CustomFieldRepository,
+    EventRepository,
+    EventSessionRepository,
+)
 from platform_core.identity.ports import (
     LoginSessionRepository,
     OneTimeTokenRepository,
@@ -22,6 +26,7 @@ from platform_core.identity.ports import (
 )
 from platform_core.notifications.ports import NotificationRepository
 from platform_core.outbox.ports import OutboxRepository
+from platform_core.profiles.ports import OrganizerProfileRepository
 
 
 class UnitOfWork(Protocol):
@@ -65,6 +70,12 @@ class UnitOfWork(Protocol):
 
     @property
     def event_sessions(self) -> EventSessionRepository: ...
+
+    @property
+    def custom_fields(self) -> CustomFieldRepository: ...
+
+    @property
+    def organizer_profiles(self) -> OrganizerProfileRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -12,7 +12,9 @@ import pytest
 from adapters.mail import SmtpMailer, SmtpSettings
 from adapters.memory import MemoryAdapters
 from platform_core import IdentityPolicy, Platform
+from platform_core.notifications.model import Attachment, MailMessage
 from platform_core.outbox.model import FIRST_RETRY_DELAY, OutboxMessage
+from platform_core.outbox.service import enqueue_mail
 from tests.contract.mail.support import SmtpServer, free_port, start_smtp_server
 from tests.support import CLIENT, PASSWORD, token_from_link
 
@@ -120,3 +122,23 @@ async def test_each_failed_attempt_doubles_the_wait_before_the_next(
 
     assert waits == [FIRST_RETRY_DELAY, FIRST_RETRY_DELAY * 2, FIRST_RETRY_DELAY * 4]
     assert only_outbox_message(memory).attempts == 3
+
+
+async def test_attachments_travel_through_the_outbox_unchanged() -> None:
+    memory = MemoryAdapters()
+    platform = Platform(memory.ports(), IdentityPolicy(frontend_url="https://app.test"))
+    calendar = Attachment("event.ics", "text/calendar", b"BEGIN:VCALENDAR\r\n\x00\xff")
+    mail = MailMessage(
+        to="ada@example.org",
+        subject="Your seat",
+        text="See you there.",
+        html="<p>See you there.</p>",
+        attachments=(calendar,),
+    )
+    async with memory.ports().uow_factory() as uow:
+        message_id = await enqueue_mail(uow.outbox, mail, memory.clock)
+        await uow.commit()
+
+    await platform.outbox.deliver(message_id)
+
+    assert [sent.message for sent in memory.mailer.sent] == [mail]

@@ -19,9 +19,15 @@ from adapters.http.billing import (
     StripeWebhookController,
     SubscriptionController,
 )
+from adapters.http.custom_fields import CustomFieldController
+from adapters.http.event_images import EventImageController
+from adapters.http.events import EventController, EventSessionController
 from adapters.http.health import health, ready
 from adapters.http.identity import AuthController, MeController
+from adapters.http.media import media_route
 from adapters.http.problems import problem_details_plugin, unexpected_error
+from adapters.http.profiles import OrganizerController, OrganizerProfileController
+from adapters.http.public_events import PublicEventController
 from adapters.http.request_id import RequestIdMiddleware
 from adapters.runtime import Probe, Runtime
 from platform_core import Platform
@@ -34,12 +40,15 @@ def _document_trailing_slashes(app: Litestar) -> None:
     """Show API paths with the trailing slash the contract uses.
 
     Litestar matches paths with or without it but documents them without.
+    Paths of files (`calendar.ics`) keep their name as it is.
     """
     schema = app.openapi_schema
     schema.paths = {
         (
             f"{path}/"
-            if path.startswith(("/api/", "/webhooks/")) and not path.endswith("/")
+            if path.startswith(("/api/", "/webhooks/"))
+            and not path.endswith("/")
+            and "." not in path.rsplit("/", 1)[-1]
             else path
         ): item
         for path, item in (schema.paths or {}).items()
@@ -49,6 +58,7 @@ def _document_trailing_slashes(app: Litestar) -> None:
 def create_app(container: Container) -> Litestar:
     """An app whose services all come from `container`."""
     runtime = Runtime(container)
+    settings = container.settings()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -80,6 +90,14 @@ def create_app(container: Container) -> Litestar:
             SubscriptionController,
             PaymentMethodController,
             StripeWebhookController,
+            EventController,
+            EventSessionController,
+            CustomFieldController,
+            PublicEventController,
+            OrganizerProfileController,
+            OrganizerController,
+            EventImageController,
+            media_route(settings.resolved_media_dir, settings.media_path),
         ],
         dependencies={
             "platform": Provide(provide_platform, sync_to_thread=False),
@@ -90,7 +108,7 @@ def create_app(container: Container) -> Litestar:
         lifespan=[lifespan],
         plugins=[problem_details_plugin()],
         exception_handlers={Exception: unexpected_error},
-        request_max_body_size=container.settings().max_request_bytes,
+        request_max_body_size=settings.max_request_bytes,
         openapi_config=OpenAPIConfig(
             title="Platform API",
             version=API_VERSION,

@@ -13,9 +13,11 @@ from adapters.memory.services import (
     MemoryTokenSigner,
     RecordingDispatcher,
 )
+from adapters.memory.storage import MemoryFileStorage
 from adapters.memory.store import MemoryStore, MemoryUnitOfWork
 from platform_core import IdentityPolicy, Platform, Ports
 from platform_core.billing.ports import ActiveWork
+from platform_core.files.ports import ImageChecker
 
 
 @dataclass(slots=True)
@@ -28,6 +30,8 @@ class MemoryAdapters:
     dispatcher: RecordingDispatcher = field(default_factory=RecordingDispatcher)
     hasher: MemoryPasswordHasher = field(default_factory=MemoryPasswordHasher)
     active_work: list[ActiveWork] = field(default_factory=list)
+    storage: MemoryFileStorage = field(default_factory=MemoryFileStorage)
+    image_checker: ImageChecker | None = None
     payments: LocalPaymentGateway = field(init=False)
 
     def __post_init__(self) -> None:
@@ -44,6 +48,8 @@ class MemoryAdapters:
             dispatcher=self.dispatcher,
             payment_gateway=self.payments,
             active_work=tuple(self.active_work),
+            file_storage=self.storage,
+            image_checker=self.image_checker,
         )
 
 
@@ -60,6 +66,7 @@ __all__ = [
     "LocalPaymentGateway",
     "ManualClock",
     "MemoryAdapters",
+    "MemoryFileStorage",
     "MemoryLoginThrottle",
     "MemoryMailer",
     "MemoryPasswordHasher",

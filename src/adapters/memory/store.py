@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import string
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
@@ -21,6 +21,7 @@ from platform_core.billing.subscription import (
     Subscription,
     SubscriptionStatus,
 )
+from platform_core.events.fields import CustomField
 from platform_core.events.model import (
     CatalogueFilter,
     CatalogueOrder,
@@ -36,6 +37,8 @@ from platform_core.identity.model import LoginSession, OneTimeToken, TokenPurpos
 from platform_core.identity.ports import DuplicateEmail
 from platform_core.notifications.model import Notification
 from platform_core.outbox.model import OutboxMessage
+from platform_core.profiles.model import OrganizerProfile
+from platform_core.profiles.ports import DuplicateProfile, DuplicateProfileSlug
 
 
 @dataclass(slots=True)
@@ -53,6 +56,8 @@ class _Tables:
     notifications: dict[UUID, Notification] = field(default_factory=dict)
     events: dict[UUID, Event] = field(default_factory=dict)
     event_sessions: dict[UUID, EventSession] = field(default_factory=dict)
+    custom_fields: dict[UUID, CustomField] = field(default_factory=dict)
+    organizer_profiles: dict[UUID, OrganizerProfile] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -547,6 +552,9 @@ class MemoryEventRepository:
         for session in list(self._t.event_sessions.values()):
             if session.event_id == event_id:
                 del self._t.event_sessions[session.id]
+        for item in list(self._t.custom_fields.values()):
+            if item.event_id == event_id:
+                del self._t.custom_fields[item.id]
 
     async def slugs_like(self, base: str) -> set[str]:
         return {
@@ -596,6 +604,19 @@ class MemoryEventRepository:
             and e.ends_at > now
         )
 
+    async def organizer_names(
+        self, organizer_ids: Collection[UUID]
+    ) -> Mapping[UUID, str]:
+        names = {}
+        for user_id in set(organizer_ids) & self._t.users.keys():
+            profile = self._t.organizer_profiles.get(user_id)
+            names[user_id] = (
+                profile.organization_name
+                if profile
+                else self._t.users[user_id].full_name
+            )
+        return names
+
     def _guard_slug(self, event: Event) -> None:
         """The unique slug of the SQL table, checked against the other rows."""
         for other in self._t.events.values():
@@ -631,6 +652,76 @@ class MemoryEventSessionRepository:
         return sorted(found, key=lambda s: (s.starts_at, s.title, s.id))
 
 
+class MemoryCustomFieldRepository:
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    async def add(self, field: CustomField) -> None:
+        self._t.custom_fields[field.id] = copy.copy(field)
+
+    async def get(self, field_id: UUID) -> CustomField | None:
+        found = self._t.custom_fields.get(field_id)
+        return copy.copy(found) if found else None
+
+    async def update(self, field: CustomField) -> None:
+        if field.id not in self._t.custom_fields:
+            raise KeyError(field.id)
+        self._t.custom_fields[field.id] = copy.copy(field)
+
+    async def delete(self, field_id: UUID) -> None:
+        del self._t.custom_fields[field_id]
+
+    async def list_for_event(
+        self, event_id: UUID, *, include_archived: bool = False
+    ) -> Sequence[CustomField]:
+        found = [
+            copy.copy(f)
+            for f in self._t.custom_fields.values()
+            if f.event_id == event_id and (include_archived or not f.is_archived)
+        ]
+        return sorted(found, key=lambda f: (f.order, f.created_at, f.id))
+
+
+class MemoryOrganizerProfileRepository:
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    async def add(self, profile: OrganizerProfile) -> None:
+        if profile.user_id in self._t.organizer_profiles:
+            raise DuplicateProfile(profile.user_id)
+        self._guard_slug(profile)
+        self._t.organizer_profiles[profile.user_id] = copy.deepcopy(profile)
+
+    async def get(self, user_id: UUID) -> OrganizerProfile | None:
+        profile = self._t.organizer_profiles.get(user_id)
+        return copy.deepcopy(profile) if profile else None
+
+    async def get_by_slug(self, slug: str) -> OrganizerProfile | None:
+        for profile in self._t.organizer_profiles.values():
+            if profile.slug == slug:
+                return copy.deepcopy(profile)
+        return None
+
+    async def update(self, profile: OrganizerProfile) -> None:
+        if profile.user_id not in self._t.organizer_profiles:
+            raise KeyError(profile.user_id)
+        self._guard_slug(profile)
+        self._t.organizer_profiles[profile.user_id] = copy.deepcopy(profile)
+
+    async def slugs_like(self, base: str) -> set[str]:
+        return {
+            p.slug
+            for p in self._t.organizer_profiles.values()
+            if p.slug == base or p.slug.startswith(f"{base}-")
+        }
+
+    def _guard_slug(self, profile: OrganizerProfile) -> None:
+        """The unique slug of the SQL table, checked against the other rows."""
+        for other in self._t.organizer_profiles.values():
+            if other.user_id != profile.user_id and other.slug == profile.slug:
+                raise DuplicateProfileSlug(profile.slug)
+
+
 class MemoryUnitOfWork:
     """Works on a private copy of the store and swaps it in on commit.
 
@@ -662,6 +753,8 @@ class MemoryUnitOfWork:
         self.notifications = MemoryNotificationRepository(self._tables)
         self.events = MemoryEventRepository(self._tables)
         self.event_sessions = MemoryEventSessionRepository(self._tables)
+        self.custom_fields = MemoryCustomFieldRepository(self._tables)
+        self.organizer_profiles = MemoryOrganizerProfileRepository(self._tables)
 
     async def __aexit__(
         self,

@@ -8,7 +8,7 @@ transactions racing for the same row cannot both win on either engine.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeGuard, TypeVar
 from uuid import UUID
@@ -40,6 +40,7 @@ from adapters.persistence.tables import (
     login_sessions,
     notifications,
     one_time_tokens,
+    organizer_profiles,
     outbox_messages,
     plans,
     subscriptions,
@@ -1328,6 +1329,28 @@ class SqlEventRepository:
             )
         )
         return int(result.scalar_one())
+
+    async def organizer_names(
+        self, organizer_ids: Collection[UUID]
+    ) -> Mapping[UUID, str]:
+        wanted = set(organizer_ids)
+        if not wanted:
+            return {}
+        result = await self._connection.execute(
+            select(
+                users.c.id,
+                users.c.first_name,
+                users.c.last_name,
+                organizer_profiles.c.organization_name,
+            )
+            .select_from(users.outerjoin(organizer_profiles))
+            .where(users.c.id.in_(wanted))
+        )
+        return {
+            row.id: row.organization_name
+            or " ".join(p for p in (row.first_name, row.last_name) if p)
+            for row in result
+        }
 
     async def _one(self, condition: ColumnElement[bool]) -> Event | None:
         result = await self._connection.execute(select(events).where(condition))

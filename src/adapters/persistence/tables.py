@@ -338,3 +338,46 @@ event_sessions = Table(
     Column("updated_at", UtcDateTime(), nullable=True),
     Index(None, "event_id", "starts_at"),
 )
+
+event_custom_fields = Table(
+    "event_custom_fields",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column(
+        "event_id",
+        Uuid(),
+        ForeignKey("events.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("label", Text(), nullable=False),
+    Column("field_type", String(32), nullable=False),
+    Column("required", Boolean(), nullable=False),
+    Column("help_text", Text(), nullable=False),
+    Column("options", JSON(), nullable=False),
+    Column("position", Integer(), nullable=False),
+    Column("required_if", JSON(none_as_null=True), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("archived_at", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=True),
+    Index(None, "event_id", "position"),
+)
+
+organizer_profiles = Table(
+    "organizer_profiles",
+    metadata,
+    Column(
+        "user_id",
+        Uuid(),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("organization_name", Text(), nullable=False),
+    Column("slug", String(60), nullable=False, unique=True),
+    Column("bio", Text(), nullable=False),
+    Column("website", Text(), nullable=True),
+    Column("contact_email", String(320), nullable=True),
+    Column("logo", Text(), nullable=True),
+    Column("social_links", JSON(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=True),
+)

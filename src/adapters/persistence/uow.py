@@ -7,6 +7,8 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.persistence.custom_field_repositories import SqlCustomFieldRepository
+from adapters.persistence.profile_repositories import SqlOrganizerProfileRepository
 from adapters.persistence.repositories import (
     SqlAuditRepository,
     SqlBillingCustomerRepository,
@@ -29,12 +31,14 @@ class _Repositories:
     __slots__ = (
         "audit",
         "billing_customers",
+        "custom_fields",
         "event_sessions",
         "events",
         "gateway_events",
         "login_sessions",
         "notifications",
         "one_time_tokens",
+        "organizer_profiles",
         "outbox",
         "plans",
         "subscriptions",
@@ -56,6 +60,8 @@ class _Repositories:
         self.notifications = SqlNotificationRepository(connection)
         self.events = SqlEventRepository(connection)
         self.event_sessions = SqlEventSessionRepository(connection)
+        self.custom_fields = SqlCustomFieldRepository(connection)
+        self.organizer_profiles = SqlOrganizerProfileRepository(connection)
 
 
 class SqlUnitOfWork:
@@ -122,6 +128,14 @@ class SqlUnitOfWork:
     @property
     def event_sessions(self) -> SqlEventSessionRepository:
         return self._open().event_sessions
+
+    @property
+    def custom_fields(self) -> SqlCustomFieldRepository:
+        return self._open().custom_fields
+
+    @property
+    def organizer_profiles(self) -> SqlOrganizerProfileRepository:
+        return self._open().organizer_profiles
 
     def _open(self) -> _Repositories:
         if self._repositories is None:

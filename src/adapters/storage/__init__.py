@@ -1,1 +1,1 @@
-"""Reserved for the storage adapter; nothing here yet."""
+"""File storage adapters: a local folder, and the Pillow image checker."""

@@ -47,6 +47,15 @@ class EventStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+def _unprintable(text: str, *, multiline: bool = False) -> bool:
+    """True for text with control characters; `multiline` allows line breaks, tabs."""
+    allowed = "\n\r\t" if multiline else ""
+    return any(
+        unicodedata.category(char) in ("Cc", "Cs") and char not in allowed
+        for char in text
+    )
+
+
 def slugify(text: str) -> str:
     """Lowercase ASCII words joined by hyphens; `event` when nothing is left."""
     ascii_text = (
@@ -127,13 +136,21 @@ class Event:
             errors.add("title", "required", "An event needs a title.")
         elif len(self.title) > TITLE_MAX:
             errors.add("title", "too_long", f"At most {TITLE_MAX} characters.")
+        elif _unprintable(self.title):
+            errors.add("title", "invalid", "A title cannot hold control characters.")
         if len(self.description) > DESCRIPTION_MAX:
             errors.add(
                 "description", "too_long", f"At most {DESCRIPTION_MAX} characters."
             )
+        elif _unprintable(self.description, multiline=True):
+            errors.add(
+                "description", "invalid", "The text cannot hold control characters."
+            )
         for name in ("venue", "address"):
             if len(getattr(self, name)) > PLACE_MAX:
                 errors.add(name, "too_long", f"At most {PLACE_MAX} characters.")
+            elif _unprintable(getattr(self, name), multiline=name == "address"):
+                errors.add(name, "invalid", "The text cannot hold control characters.")
         if not is_time_zone(self.timezone):
             errors.add(
                 "timezone",
@@ -175,7 +192,9 @@ class Event:
             errors.add(
                 "currency", "invalid", "Use an ISO 4217 code in capitals, like EUR."
             )
-        if not Decimal(0) <= self.cpd_credits <= CPD_MAX:
+        if not self.cpd_credits.is_finite():
+            errors.add("cpd_credits", "invalid", "A number of hours, like 1.5.")
+        elif not Decimal(0) <= self.cpd_credits <= CPD_MAX:
             errors.add("cpd_credits", "out_of_range", f"Between 0 and {CPD_MAX}.")
         elif self.cpd_credits != self.cpd_credits.quantize(Decimal("0.01")):
             errors.add("cpd_credits", "invalid", "At most two decimal places.")
@@ -223,6 +242,8 @@ class EventSession:
             errors.add("title", "required", "A session needs a title.")
         elif len(self.title) > TITLE_MAX:
             errors.add("title", "too_long", f"At most {TITLE_MAX} characters.")
+        elif _unprintable(self.title):
+            errors.add("title", "invalid", "A title cannot hold control characters.")
         if self.ends_at <= self.starts_at:
             errors.add("ends_at", "before_start", "The end must be after the start.")
         if self.starts_at < event.starts_at or self.ends_at > event.ends_at:

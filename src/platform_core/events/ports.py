@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from platform_core.events.fields import CustomField
 from platform_core.events.model import (
     CatalogueFilter,
     Event,
@@ -63,6 +64,13 @@ class EventRepository(Protocol):
         """Events of the organizer that are not cancelled and not yet ended."""
         ...
 
+    async def organizer_names(
+        self, organizer_ids: Collection[UUID]
+    ) -> Mapping[UUID, str]:
+        """Each organizer's public name, in one statement: the organization name
+        of the profile, or the account's full name before there is one."""
+        ...
+
 
 class EventSessionRepository(Protocol):
     async def add(self, session: EventSession) -> None: ...
@@ -78,6 +86,40 @@ class EventSessionRepository(Protocol):
         ...
 
 
+class CalendarRenderer(Protocol):
+    """Writes an event as an iCalendar file: one entry per session."""
+
+    def render(
+        self,
+        event: Event,
+        sessions: Sequence[EventSession],
+        *,
+        organizer_name: str,
+        url: str | None,
+        stamp: datetime,
+    ) -> bytes: ...
+
+
+class CustomFieldRepository(Protocol):
+    async def add(self, field: CustomField) -> None: ...
+
+    async def get(self, field_id: UUID) -> CustomField | None: ...
+
+    async def update(self, field: CustomField) -> None:
+        """Raises KeyError for an unknown field."""
+        ...
+
+    async def delete(self, field_id: UUID) -> None:
+        """Raises KeyError for an unknown field."""
+        ...
+
+    async def list_for_event(
+        self, event_id: UUID, *, include_archived: bool = False
+    ) -> Sequence[CustomField]:
+        """Ordered by `order`, then creation, then id."""
+        ...
+
+
 class RegistrationCounts(Protocol):
     """How many people an event holds; the registrations context implements it."""
 
@@ -85,6 +127,10 @@ class RegistrationCounts(Protocol):
 
     async def any(self, event_id: UUID) -> bool:
         """True when the event has any registration, cancelled ones included."""
+        ...
+
+    async def has_answers(self, field_id: UUID) -> bool:
+        """True when any registration answered this custom field."""
         ...
 
 
@@ -95,4 +141,7 @@ class NoRegistrations:
         return 0
 
     async def any(self, event_id: UUID) -> bool:
+        return False
+
+    async def has_answers(self, field_id: UUID) -> bool:
         return False

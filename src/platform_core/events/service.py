@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
@@ -16,6 +17,7 @@ from platform_core.audit.service import write_audit
 from platform_core.billing.entitlements import Entitlements
 from platform_core.billing.ledger import Mails
 from platform_core.billing.model import Capability, Limit
+from platform_core.events.fields import CustomField
 from platform_core.events.model import (
     CatalogueFilter,
     Event,
@@ -26,17 +28,23 @@ from platform_core.events.model import (
     Visibility,
     slugify,
 )
-from platform_core.events.ports import DuplicateSlug, RegistrationCounts
+from platform_core.events.ports import (
+    CalendarRenderer,
+    DuplicateSlug,
+    RegistrationCounts,
+)
+from platform_core.files.service import MediaFiles
 from platform_core.identity.model import ClientInfo, Principal
 from platform_core.outbox.ports import MessageDispatcher
 from platform_core.shared.clock import Clock
-from platform_core.shared.errors import Conflict, FieldErrors, NotFound
+from platform_core.shared.errors import Conflict, FieldErrors, NotConfigured, NotFound
 from platform_core.shared.pagination import Page, PageRequest
 from platform_core.uow import UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
 
 _SLUG_ATTEMPTS = 3
+_SLUG_SHAPE = re.compile(r"^[a-z0-9-]{1,80}$")
 
 EDITABLE = frozenset(
     {
@@ -111,6 +119,32 @@ class PublicEvent:
     organizer: OrganizerCard
     seats_left: int | None
     registration_open: bool
+    custom_fields: Sequence[CustomField] = ()
+    """The active registration fields, in their order."""
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueCard:
+    """One event of the public list, with its organizer's card."""
+
+    event: Event
+    organizer: OrganizerCard
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarFile:
+    """An event's iCalendar file and the name to save it under."""
+
+    filename: str
+    content: bytes
+
+
+async def own_event(uow: UnitOfWork, actor: Principal, event_id: UUID) -> Event:
+    """The caller's event; anyone else's is not found, never forbidden."""
+    event = await uow.events.get(event_id)
+    if event is None or event.organizer_id != actor.user_id:
+        raise NotFound("You have no event with this id.", resource="event")
+    return event
 
 
 class EventService:
@@ -123,12 +157,16 @@ class EventService:
         entitlements: Entitlements,
         registrations: RegistrationCounts,
         dispatcher: MessageDispatcher,
+        calendar: CalendarRenderer | None = None,
+        media: MediaFiles | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._entitlements = entitlements
         self._registrations = registrations
         self._dispatcher = dispatcher
+        self._calendar = calendar
+        self._media = media
 
     # -- an organizer's events ---------------------------------------------
 
@@ -167,7 +205,7 @@ class EventService:
                     raise
                 continue
             await self._dispatcher.dispatch(mails.ids)
-            log.info("events.event.created", event=str(event.id), slug=event.slug)
+            log.info("events.event.created", event_id=str(event.id), slug=event.slug)
             return event
         raise AssertionError("unreachable")
 
@@ -255,6 +293,8 @@ class EventService:
             await uow.events.delete(event.id)
             await self._audit(uow, "events.event.deleted", actor, event, client)
             await uow.commit()
+        if self._media is not None:
+            await self._media.discard(event.featured_image)
 
     async def cancel_event(
         self, actor: Principal, event_id: UUID, client: ClientInfo | None = None
@@ -378,6 +418,24 @@ class EventService:
             )
         return Page(items=items, total=total, request=page)
 
+    async def browse_catalogue(
+        self, criteria: CatalogueFilter, page: PageRequest
+    ) -> Page[CatalogueCard]:
+        """The catalogue with each organizer's card: three statements per page."""
+        async with self._uow() as uow:
+            items, total = await uow.events.catalogue(
+                criteria, self._clock.now(), offset=page.offset, limit=page.page_size
+            )
+            names = await uow.events.organizer_names({e.organizer_id for e in items})
+        cards = [
+            CatalogueCard(
+                event,
+                OrganizerCard(event.organizer_id, names.get(event.organizer_id, "")),
+            )
+            for event in items
+        ]
+        return Page(items=cards, total=total, request=page)
+
     async def public_event(self, identifier: str) -> PublicEvent:
         """A published event by uuid or slug; unlisted ones too, drafts never."""
         async with self._uow() as uow:
@@ -387,7 +445,8 @@ class EventService:
                     "No published event has this identifier.", resource="event"
                 )
             sessions = await uow.event_sessions.list_for_event(event.id)
-            organizer = await uow.users.get(event.organizer_id)
+            names = await uow.events.organizer_names([event.organizer_id])
+            custom_fields = await uow.custom_fields.list_for_event(event.id)
         confirmed = await self._registrations.confirmed(event.id)
         seats_left = (
             None if event.capacity is None else max(0, event.capacity - confirmed)
@@ -396,22 +455,36 @@ class EventService:
             event=event,
             sessions=sessions,
             organizer=OrganizerCard(
-                id=event.organizer_id,
-                name=organizer.full_name if organizer else "",
+                id=event.organizer_id, name=names.get(event.organizer_id, "")
             ),
             seats_left=seats_left,
             registration_open=event.registration_open(self._clock.now())
             and seats_left != 0,
+            custom_fields=custom_fields,
         )
+
+    async def calendar_file(
+        self, identifier: str, *, url: str | None = None
+    ) -> CalendarFile:
+        """The iCalendar file of a published (or cancelled) event."""
+        if self._calendar is None:
+            raise NotConfigured(
+                "No calendar renderer is configured.", code="calendar_not_configured"
+            )
+        public = await self.public_event(identifier)
+        content = self._calendar.render(
+            public.event,
+            public.sessions,
+            organizer_name=public.organizer.name,
+            url=url,
+            stamp=self._clock.now(),
+        )
+        return CalendarFile(filename=f"{public.event.slug}.ics", content=content)
 
     # -- helpers -----------------------------------------------------------
 
     async def _own(self, uow: UnitOfWork, actor: Principal, event_id: UUID) -> Event:
-        """The caller's event; anyone else's is not found, never forbidden."""
-        event = await uow.events.get(event_id)
-        if event is None or event.organizer_id != actor.user_id:
-            raise NotFound("You have no event with this id.", resource="event")
-        return event
+        return await own_event(uow, actor, event_id)
 
     async def _own_session(
         self, uow: UnitOfWork, actor: Principal, event_id: UUID, session_id: UUID
@@ -427,7 +500,10 @@ class EventService:
         try:
             event_id = UUID(identifier)
         except ValueError:
-            return await uow.events.get_by_slug(identifier.lower())
+            slug = identifier.lower()
+            if not _SLUG_SHAPE.match(slug):
+                return None
+            return await uow.events.get_by_slug(slug)
         return await uow.events.get(event_id)
 
     @staticmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,14 +29,23 @@ class MailMessage:
     attachments: tuple[Attachment, ...] = field(default=())
 
     def to_payload(self) -> dict[str, Any]:
-        if self.attachments:
-            raise ValueError("attachments are not carried through the outbox yet")
-        return {
+        """A JSON-ready form for the outbox; attachment bytes travel as base64."""
+        payload: dict[str, Any] = {
             "to": self.to,
             "subject": self.subject,
             "text": self.text,
             "html": self.html,
         }
+        if self.attachments:
+            payload["attachments"] = [
+                {
+                    "filename": a.filename,
+                    "content_type": a.content_type,
+                    "content": base64.b64encode(a.content).decode("ascii"),
+                }
+                for a in self.attachments
+            ]
+        return payload
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> MailMessage:
@@ -44,6 +54,14 @@ class MailMessage:
             subject=str(payload["subject"]),
             text=str(payload["text"]),
             html=str(payload["html"]),
+            attachments=tuple(
+                Attachment(
+                    filename=str(a["filename"]),
+                    content_type=str(a["content_type"]),
+                    content=base64.b64decode(a["content"], validate=True),
+                )
+                for a in payload.get("attachments", ())
+            ),
         )
 
 

@@ -1,0 +1,1 @@
+"""Stored files: the `FileStorage` and `ImageChecker` ports and uploaded images."""

@@ -1,0 +1,1 @@
+"""Organizer profiles: the public face of an organizer."""
