@@ -26,6 +26,17 @@ from adapters.worker import (
     register_tasks,
 )
 from platform_core import IdentityPolicy, Platform, Ports
+from platform_core.registrations.service import (
+    RegistrationCountsInUow,
+    RegistrationPolicy,
+)
+
+
+def _registration_policy(settings: Settings) -> RegistrationPolicy:
+    return RegistrationPolicy(
+        frontend_url=settings.frontend_url,
+        payment_hold=timedelta(minutes=settings.registration_hold_minutes),
+    )
 
 
 def _identity_policy(settings: Settings) -> IdentityPolicy:
@@ -143,9 +154,13 @@ class Container(containers.DeclarativeContainer):
         calendar=calendar,
         file_storage=file_storage,
         image_checker=image_checker,
+        registrations=providers.Singleton(RegistrationCountsInUow),
     )
     platform = providers.Singleton(
-        Platform, ports, providers.Callable(_identity_policy, settings)
+        Platform,
+        ports,
+        providers.Callable(_identity_policy, settings),
+        registration_policy=providers.Callable(_registration_policy, settings),
     )
 
 

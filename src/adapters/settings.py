@@ -107,6 +107,7 @@ class Settings(BaseModel):
     stripe_api_base: str | None = None
     stripe_webhook_tolerance_seconds: Positive = 300
     billing_jobs_seconds: Positive = 300
+    registration_hold_minutes: Positive = 15
     log_level: str = "info"
     log_format: LogFormat = LogFormat.CONSOLE
 

@@ -24,6 +24,12 @@ from platform_core.notifications.ports import Mailer
 from platform_core.outbox.ports import MessageDispatcher
 from platform_core.outbox.service import OutboxService
 from platform_core.profiles.service import ProfileService
+from platform_core.promotions.service import PromotionService
+from platform_core.registrations.management import RegistrationAdminService
+from platform_core.registrations.service import (
+    RegistrationPolicy,
+    RegistrationService,
+)
 from platform_core.shared.clock import Clock
 from platform_core.uow import UnitOfWorkFactory
 
@@ -55,6 +61,7 @@ class Platform:
         ports: Ports,
         identity_policy: IdentityPolicy,
         billing_policy: BillingPolicy | None = None,
+        registration_policy: RegistrationPolicy | None = None,
     ) -> None:
         self.ports = ports
         self.identity = IdentityService(
@@ -88,9 +95,23 @@ class Platform:
         self.event_images = EventImageService(
             ports.uow_factory, ports.clock, self.media
         )
+        self.promotions = PromotionService(
+            ports.uow_factory, ports.clock, self.entitlements, ports.dispatcher
+        )
         self.custom_fields = CustomFieldService(
             ports.uow_factory, ports.clock, ports.registrations
         )
+        self.registrations = RegistrationService(
+            ports.uow_factory,
+            ports.clock,
+            ports.dispatcher,
+            ports.payment_gateway,
+            self.promotions,
+            registration_policy
+            or RegistrationPolicy(frontend_url=identity_policy.frontend_url),
+            calendar=ports.calendar,
+        )
+        self.billing.payment_listener = self.registrations
         self.events = EventService(
             ports.uow_factory,
             ports.clock,
@@ -99,4 +120,13 @@ class Platform:
             ports.dispatcher,
             calendar=ports.calendar,
             media=self.media,
+            frontend_url=identity_policy.frontend_url,
+            registrants=self.registrations,
+        )
+        self.registration_admin = RegistrationAdminService(
+            ports.uow_factory,
+            ports.clock,
+            ports.dispatcher,
+            frontend_url=identity_policy.frontend_url,
+            calendar=ports.calendar,
         )

@@ -27,6 +27,11 @@ from platform_core.identity.ports import (
 from platform_core.notifications.ports import NotificationRepository
 from platform_core.outbox.ports import OutboxRepository
 from platform_core.profiles.ports import OrganizerProfileRepository
+from platform_core.promotions.ports import PromoCodeRepository
+from platform_core.registrations.ports import (
+    EventSeatRepository,
+    RegistrationRepository,
+)
 
 
 class UnitOfWork(Protocol):
@@ -76,6 +81,15 @@ class UnitOfWork(Protocol):
 
     @property
     def organizer_profiles(self) -> OrganizerProfileRepository: ...
+
+    @property
+    def event_seats(self) -> EventSeatRepository: ...
+
+    @property
+    def registrations(self) -> RegistrationRepository: ...
+
+    @property
+    def promo_codes(self) -> PromoCodeRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

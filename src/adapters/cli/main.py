@@ -37,7 +37,7 @@ from adapters.worker import (
     run_scheduler,
     run_worker,
 )
-from adapters.worker.billing import Job
+from adapters.worker.billing import REGISTRATION_JOBS, Job
 from platform_core.billing.service import JobSummary
 from platform_core.shared.errors import DomainError, ValidationFailed
 from platform_core.shared.pagination import PageRequest
@@ -64,6 +64,11 @@ billing_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(billing_app, name="billing")
+registrations_app = typer.Typer(
+    help="Run one registrations job now (the scheduler runs them periodically).",
+    no_args_is_help=True,
+)
+app.add_typer(registrations_app, name="registrations")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -378,7 +383,7 @@ def plans_upsert(source: PlanFile) -> None:
     typer.echo(f"{'created' if created else 'updated'} plan {plan.code}")
 
 
-def _billing_command(name: str, job: Job) -> None:
+def _job_command(group: typer.Typer, name: str, job: Job, help_text: str) -> None:
     def command() -> None:
         async def work(container: Container) -> JobSummary:
             return await job(container.platform())
@@ -388,8 +393,8 @@ def _billing_command(name: str, job: Job) -> None:
             f"{summary.job}: examined {summary.examined}, changed {summary.changed}"
         )
 
-    command.__doc__ = _BILLING_HELP[name]
-    billing_app.command(name)(command)
+    command.__doc__ = help_text
+    group.command(name)(command)
 
 
 _BILLING_HELP = {
@@ -399,7 +404,13 @@ _BILLING_HELP = {
     "notify": "Tell trialing accounts whose trial ends within 3 days.",
 }
 for _name, _job in BILLING_JOBS.items():
-    _billing_command(_name, _job)
+    _job_command(billing_app, _name, _job, _BILLING_HELP[_name])
+_job_command(
+    registrations_app,
+    "expire-holds",
+    REGISTRATION_JOBS["expire-holds"],
+    "Release seats whose payment hold ended to the waitlist.",
+)
 
 
 @app.command("create-admin")

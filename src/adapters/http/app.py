@@ -27,7 +27,16 @@ from adapters.http.identity import AuthController, MeController
 from adapters.http.media import media_route
 from adapters.http.problems import problem_details_plugin, unexpected_error
 from adapters.http.profiles import OrganizerController, OrganizerProfileController
+from adapters.http.promo_codes import PricePreviewController, PromoCodeController
 from adapters.http.public_events import PublicEventController
+from adapters.http.registration_admin import (
+    RegistrationAdminController,
+    WaitlistOfferController,
+)
+from adapters.http.registrations import (
+    MyRegistrationController,
+    RegisterController,
+)
 from adapters.http.request_id import RequestIdMiddleware
 from adapters.runtime import Probe, Runtime
 from platform_core import Platform
@@ -97,6 +106,12 @@ def create_app(container: Container) -> Litestar:
             OrganizerProfileController,
             OrganizerController,
             EventImageController,
+            PromoCodeController,
+            PricePreviewController,
+            RegistrationAdminController,
+            WaitlistOfferController,
+            RegisterController,
+            MyRegistrationController,
             media_route(settings.resolved_media_dir, settings.media_path),
         ],
         dependencies={

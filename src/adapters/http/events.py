@@ -26,6 +26,7 @@ from platform_core.events.model import (
     EventSession,
     EventStatus,
     Visibility,
+    check_instants,
 )
 from platform_core.events.service import EventInput, SessionInput
 from platform_core.files.service import MediaFiles
@@ -48,6 +49,13 @@ Credits = Annotated[
     msgspec.Meta(
         description="CPD credit hours, at most two decimals; sent and returned "
         'as a decimal string such as "1.50" (a JSON number is accepted too).'
+    ),
+]
+OfferHours = Annotated[
+    int,
+    msgspec.Meta(
+        description="Hours a freed seat is offered to the next waitlisted "
+        "registrant (1 to 168) before it passes on; null promotes them at once."
     ),
 ]
 ReadOnly = Annotated[
@@ -90,6 +98,8 @@ def instant_query(name: str, value: str | None) -> datetime | None:
         errors.add(
             name, "naive_time", "Give the time with an offset, such as +02:00 or Z."
         )
+    else:
+        check_instants(errors, **{name: moment})
     errors.raise_if_any("The query parameters are not valid.")
     return moment
 
@@ -135,6 +145,7 @@ class EventResponse(msgspec.Struct, kw_only=True):
     min_attendance_percent: int
     visibility: str
     waitlist_enabled: bool
+    waitlist_offer_hours: int | None
     featured_image: str | None
     created_at: datetime
     updated_at: datetime | None
@@ -167,6 +178,7 @@ class EventResponse(msgspec.Struct, kw_only=True):
             min_attendance_percent=event.min_attendance_percent,
             visibility=event.visibility.value,
             waitlist_enabled=event.waitlist_enabled,
+            waitlist_offer_hours=event.waitlist_offer_hours,
             featured_image=media.url_for(event.featured_image),
             created_at=utc(event.created_at),
             updated_at=utc_or_none(event.updated_at),
@@ -208,6 +220,7 @@ class EventCreateRequest(Body):
     min_attendance_percent: int = 0
     visibility: Visibility = Visibility.PUBLIC
     waitlist_enabled: bool = False
+    waitlist_offer_hours: OfferHours | None = None
 
 
 class EventUpdateRequest(Body):
@@ -231,6 +244,7 @@ class EventUpdateRequest(Body):
     min_attendance_percent: int | msgspec.UnsetType = msgspec.UNSET
     visibility: Visibility | msgspec.UnsetType = msgspec.UNSET
     waitlist_enabled: bool | msgspec.UnsetType = msgspec.UNSET
+    waitlist_offer_hours: OfferHours | msgspec.UnsetType | None = msgspec.UNSET
     uuid: ReadOnly | msgspec.UnsetType = msgspec.UNSET
     slug: ReadOnly | msgspec.UnsetType = msgspec.UNSET
     status: ReadOnly | msgspec.UnsetType = msgspec.UNSET

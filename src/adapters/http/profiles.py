@@ -35,6 +35,14 @@ SocialLinks = Annotated[
     ),
 ]
 
+TimeZone = Annotated[
+    str,
+    msgspec.Meta(
+        description="An IANA time zone such as Europe/Paris (UTC by default); "
+        "a promo code's date-only validity bounds are days in this zone."
+    ),
+]
+
 
 def _utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(UTC)
@@ -51,6 +59,7 @@ class OrganizerProfileResponse(msgspec.Struct, kw_only=True):
     contact_email: str | None
     logo: str | None
     social_links: dict[str, str]
+    timezone: str
 
     @classmethod
     def fields_of(cls, profile: OrganizerProfile, media: MediaFiles) -> dict[str, Any]:
@@ -63,6 +72,7 @@ class OrganizerProfileResponse(msgspec.Struct, kw_only=True):
             "contact_email": profile.contact_email,
             "logo": media.url_for(profile.logo),
             "social_links": dict(sorted(profile.social_links.items())),
+            "timezone": profile.timezone,
         }
 
 
@@ -141,6 +151,7 @@ class OrganizerProfileUpdateRequest(Body):
     website: str | msgspec.UnsetType | None = msgspec.UNSET
     contact_email: str | msgspec.UnsetType | None = msgspec.UNSET
     social_links: SocialLinks | msgspec.UnsetType = msgspec.UNSET
+    timezone: TimeZone | msgspec.UnsetType = msgspec.UNSET
     logo: ReadOnly | msgspec.UnsetType = msgspec.UNSET
 
 
@@ -168,8 +179,9 @@ class OrganizerProfileController(Controller):
         "/",
         summary="Change my organizer profile",
         description="Send only the fields to change; `website` and "
-        "`contact_email` take null to clear. A slug another organizer has is "
-        "refused (400, `taken`); the logo has its own upload.",
+        "`contact_email` take null to clear; `timezone` is an IANA zone. A "
+        "slug another organizer has is refused (400, `taken`); the logo has its "
+        "own upload.",
         responses=problems(400, 401, 403),
     )
     async def update(

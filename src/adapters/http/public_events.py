@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
@@ -271,11 +270,9 @@ class PublicEventController(Controller):
     async def get_calendar(
         self,
         identifier: FromPath[str],
-        request: Request[Any, Any, Any],
         platform: NamedDependency[Platform],
     ) -> Response[bytes]:
-        page_url = str(request.url).removesuffix("calendar.ics").split("?")[0]
-        calendar = await platform.events.calendar_file(identifier, url=page_url)
+        calendar = await platform.events.calendar_file(identifier)
         return Response(
             content=calendar.content,
             media_type=CALENDAR_MEDIA_TYPE,

@@ -18,6 +18,7 @@ from adapters.memory.store import MemoryStore, MemoryUnitOfWork
 from platform_core import IdentityPolicy, Platform, Ports
 from platform_core.billing.ports import ActiveWork
 from platform_core.files.ports import ImageChecker
+from platform_core.registrations.service import RegistrationCountsInUow
 
 
 @dataclass(slots=True)
@@ -50,6 +51,7 @@ class MemoryAdapters:
             active_work=tuple(self.active_work),
             file_storage=self.storage,
             image_checker=self.image_checker,
+            registrations=RegistrationCountsInUow(),
         )
 
 

@@ -18,7 +18,9 @@ from platform_core.billing.ports import (
     CheckoutRequest,
     CheckoutSession,
     GatewaySubscription,
+    Payment,
     PaymentCard,
+    PaymentRequest,
     SetupIntent,
 )
 from platform_core.billing.subscription import (
@@ -108,6 +110,7 @@ class LocalPaymentGateway:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._sessions: dict[str, CheckoutSession] = {}
+        self._payments: dict[str, Payment] = {}
         self._wallets: dict[str, _Wallet] = {}
         self._replies: dict[str, object] = {}
 
@@ -165,6 +168,21 @@ class LocalPaymentGateway:
 
     async def retrieve_checkout(self, session_id: str) -> CheckoutSession | None:
         return self._sessions.get(session_id)
+
+    async def start_payment(self, request: PaymentRequest) -> Payment:
+        """A payment that is complete at once; nothing is charged."""
+        earlier = self._replies.get(request.idempotency_key)
+        if isinstance(earlier, Payment):
+            return earlier
+        payment = Payment(
+            id=_local_id("cs"), url=None, complete=True, reference=request.reference
+        )
+        self._payments[payment.id] = payment
+        self._replies[request.idempotency_key] = payment
+        return payment
+
+    async def retrieve_payment(self, payment_id: str) -> Payment | None:
+        return self._payments.get(payment_id)
 
     async def retrieve_subscription(
         self, current: GatewaySubscription

@@ -12,6 +12,12 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
+from adapters.memory.promotions import MemoryPromoCodeRepository
+from adapters.memory.registrations import (
+    MemoryEventSeatRepository,
+    MemoryRegistrationRepository,
+    SeatCounter,
+)
 from platform_core.audit.model import AuditRecord
 from platform_core.billing.model import Limit, Plan
 from platform_core.billing.ports import DuplicateSubscription
@@ -39,6 +45,8 @@ from platform_core.notifications.model import Notification
 from platform_core.outbox.model import OutboxMessage
 from platform_core.profiles.model import OrganizerProfile
 from platform_core.profiles.ports import DuplicateProfile, DuplicateProfileSlug
+from platform_core.promotions.model import PromoCode
+from platform_core.registrations.model import Registration
 
 
 @dataclass(slots=True)
@@ -58,6 +66,9 @@ class _Tables:
     event_sessions: dict[UUID, EventSession] = field(default_factory=dict)
     custom_fields: dict[UUID, CustomField] = field(default_factory=dict)
     organizer_profiles: dict[UUID, OrganizerProfile] = field(default_factory=dict)
+    event_seats: dict[UUID, SeatCounter] = field(default_factory=dict)
+    registrations: dict[UUID, Registration] = field(default_factory=dict)
+    promo_codes: dict[UUID, PromoCode] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -755,6 +766,9 @@ class MemoryUnitOfWork:
         self.event_sessions = MemoryEventSessionRepository(self._tables)
         self.custom_fields = MemoryCustomFieldRepository(self._tables)
         self.organizer_profiles = MemoryOrganizerProfileRepository(self._tables)
+        self.event_seats = MemoryEventSeatRepository(self._tables)
+        self.registrations = MemoryRegistrationRepository(self._tables)
+        self.promo_codes = MemoryPromoCodeRepository(self._tables)
 
     async def __aexit__(
         self,

@@ -26,6 +26,7 @@ def _profile_values(profile: OrganizerProfile) -> dict[str, Any]:
         "contact_email": profile.contact_email,
         "logo": profile.logo,
         "social_links": dict(profile.social_links),
+        "timezone": profile.timezone,
         "created_at": profile.created_at,
         "updated_at": profile.updated_at,
     }
@@ -41,6 +42,7 @@ def _profile_from_row(row: RowMapping) -> OrganizerProfile:
         contact_email=row["contact_email"],
         logo=row["logo"],
         social_links={str(k): str(v) for k, v in row["social_links"].items()},
+        timezone=row["timezone"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )

@@ -309,6 +309,7 @@ events = Table(
     Column("min_attendance_percent", Integer(), nullable=False),
     Column("visibility", String(16), nullable=False),
     Column("waitlist_enabled", Boolean(), nullable=False),
+    Column("waitlist_offer_hours", Integer(), nullable=True),
     Column("featured_image", Text(), nullable=True),
     Column("status", String(16), nullable=False),
     Column("published_at", UtcDateTime(), nullable=True),
@@ -380,4 +381,138 @@ organizer_profiles = Table(
     Column("social_links", JSON(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=True),
+    Column("timezone", String(64), nullable=False, server_default=text("'UTC'")),
+)
+
+event_seats = Table(
+    "event_seats",
+    metadata,
+    Column(
+        "event_id",
+        Uuid(),
+        ForeignKey("events.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("taken", Integer(), nullable=False, server_default=text("0")),
+    Column("arrivals", BigInteger(), nullable=False, server_default=text("0")),
+)
+
+_ACTIVE_REGISTRATION = text("status <> 'cancelled'")
+"""Registrations that still count; one per event and email."""
+
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column(
+        "event_id",
+        Uuid(),
+        ForeignKey("events.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "user_id",
+        Uuid(),
+        ForeignKey("users.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column("email", String(320), nullable=False),
+    Column("email_key", String(320), nullable=False),
+    Column("first_name", Text(), nullable=False),
+    Column("last_name", Text(), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("list_price", BigInteger(), nullable=False),
+    Column("discount", BigInteger(), nullable=False),
+    Column("currency", String(3), nullable=True),
+    Column("promo_code_id", Uuid(), nullable=True),
+    Column("arrival", BigInteger(), nullable=False),
+    Column("waitlist_seq", BigInteger(), nullable=True),
+    Column("hold_expires_at", UtcDateTime(), nullable=True),
+    Column("offer_expires_at", UtcDateTime(), nullable=True),
+    Column("payment_ref", Text(), nullable=True),
+    Column("note", Text(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("confirmed_at", UtcDateTime(), nullable=True),
+    Column("cancelled_at", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=True),
+    Index(
+        "ix_registrations_active_event_id_email_key",
+        "event_id",
+        "email_key",
+        unique=True,
+        sqlite_where=_ACTIVE_REGISTRATION,
+        postgresql_where=_ACTIVE_REGISTRATION,
+    ),
+    Index(None, "event_id", "arrival"),
+    Index(None, "event_id", "status", "waitlist_seq"),
+    Index(None, "user_id"),
+    Index(None, "email_key"),
+    Index(None, "promo_code_id"),
+    Index(None, "status", "hold_expires_at"),
+    Index(None, "status", "offer_expires_at"),
+)
+
+registration_answers = Table(
+    "registration_answers",
+    metadata,
+    Column(
+        "registration_id",
+        Uuid(),
+        ForeignKey("registrations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "field_id",
+        Uuid(),
+        ForeignKey("event_custom_fields.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("value", JSON(), nullable=False),
+    Index(None, "field_id"),
+)
+
+promo_codes = Table(
+    "promo_codes",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column(
+        "organizer_id",
+        Uuid(),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("code", String(40), nullable=False),
+    Column("code_key", String(40), nullable=False),
+    Column("discount_type", String(16), nullable=False),
+    Column("amount", Numeric(14, 2), nullable=False),
+    Column("all_events", Boolean(), nullable=False),
+    Column("valid_from", UtcDateTime(), nullable=True),
+    Column("valid_until", UtcDateTime(), nullable=True),
+    Column("max_uses", Integer(), nullable=True),
+    Column("max_uses_per_email", Integer(), nullable=True),
+    Column("is_active", Boolean(), nullable=False),
+    Column("times_used", Integer(), nullable=False, server_default=text("0")),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=True),
+    Index(None, "organizer_id", "code_key", unique=True),
+    Index(None, "organizer_id", "created_at"),
+)
+
+promo_code_events = Table(
+    "promo_code_events",
+    metadata,
+    Column(
+        "promo_code_id",
+        Uuid(),
+        ForeignKey("promo_codes.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "event_id",
+        Uuid(),
+        ForeignKey("events.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Index(None, "event_id"),
 )

@@ -9,6 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.persistence.custom_field_repositories import SqlCustomFieldRepository
 from adapters.persistence.profile_repositories import SqlOrganizerProfileRepository
+from adapters.persistence.promo_code_repositories import SqlPromoCodeRepository
+from adapters.persistence.registration_repositories import (
+    SqlEventSeatRepository,
+    SqlRegistrationRepository,
+)
 from adapters.persistence.repositories import (
     SqlAuditRepository,
     SqlBillingCustomerRepository,
@@ -32,6 +37,7 @@ class _Repositories:
         "audit",
         "billing_customers",
         "custom_fields",
+        "event_seats",
         "event_sessions",
         "events",
         "gateway_events",
@@ -41,6 +47,8 @@ class _Repositories:
         "organizer_profiles",
         "outbox",
         "plans",
+        "promo_codes",
+        "registrations",
         "subscriptions",
         "usage",
         "users",
@@ -62,6 +70,9 @@ class _Repositories:
         self.event_sessions = SqlEventSessionRepository(connection)
         self.custom_fields = SqlCustomFieldRepository(connection)
         self.organizer_profiles = SqlOrganizerProfileRepository(connection)
+        self.event_seats = SqlEventSeatRepository(connection)
+        self.registrations = SqlRegistrationRepository(connection)
+        self.promo_codes = SqlPromoCodeRepository(connection)
 
 
 class SqlUnitOfWork:
@@ -136,6 +147,18 @@ class SqlUnitOfWork:
     @property
     def organizer_profiles(self) -> SqlOrganizerProfileRepository:
         return self._open().organizer_profiles
+
+    @property
+    def event_seats(self) -> SqlEventSeatRepository:
+        return self._open().event_seats
+
+    @property
+    def registrations(self) -> SqlRegistrationRepository:
+        return self._open().registrations
+
+    @property
+    def promo_codes(self) -> SqlPromoCodeRepository:
+        return self._open().promo_codes
 
     def _open(self) -> _Repositories:
         if self._repositories is None:

@@ -24,7 +24,9 @@ from platform_core.billing.ports import (
     CheckoutRequest,
     CheckoutSession,
     GatewaySubscription,
+    Payment,
     PaymentCard,
+    PaymentRequest,
     SetupIntent,
 )
 from platform_core.billing.subscription import Provider, SubscriptionStatus
@@ -240,6 +242,53 @@ class StripeGateway:
                 return None
             raise
         return await self._checkout(session.to_dict())
+
+    # -- one-time payments ---------------------------------------------------
+
+    async def start_payment(self, request: PaymentRequest) -> Payment:
+        """A Checkout Session in payment mode for one line priced inline."""
+        reference = str(request.reference)
+        with _stripe_errors("checkout.sessions.create"):
+            session = await self._client.v1.checkout.sessions.create_async(
+                params={
+                    "mode": "payment",
+                    "customer_email": request.email,
+                    "client_reference_id": reference,
+                    "line_items": [
+                        {
+                            "quantity": 1,
+                            "price_data": {
+                                "currency": request.currency.lower(),
+                                "unit_amount": request.amount,
+                                "product_data": {"name": request.description},
+                            },
+                        }
+                    ],
+                    "metadata": {"registration_id": reference},
+                    "payment_intent_data": {"metadata": {"registration_id": reference}},
+                    "success_url": request.success_url,
+                    "cancel_url": request.cancel_url,
+                },
+                options={"idempotency_key": request.idempotency_key},
+            )
+        log.info(
+            "stripe.payment.created", session=session.id, registration_id=reference
+        )
+        return _payment(session.to_dict())
+
+    async def retrieve_payment(self, payment_id: str) -> Payment | None:
+        if not payment_id:
+            return None
+        try:
+            with _stripe_errors("checkout.sessions.retrieve"):
+                session = await self._client.v1.checkout.sessions.retrieve_async(
+                    payment_id
+                )
+        except stripe.InvalidRequestError as error:
+            if _missing(error):
+                return None
+            raise
+        return _payment(session.to_dict())
 
     # -- subscriptions -------------------------------------------------------
 
@@ -569,3 +618,22 @@ class StripeGateway:
             exp_year=int(card.get("exp_year") or 0),
             is_default=is_default,
         )
+
+
+def _payment(data: Mapping[str, Any]) -> Payment:
+    """A payment-mode session; paid once complete with its payment collected.
+
+    Only the metadata names the registration: a subscription checkout's
+    client reference is an account id and must never be taken for one.
+    """
+    metadata = data.get("metadata")
+    reference = (
+        metadata.get("registration_id") if isinstance(metadata, Mapping) else None
+    )
+    return Payment(
+        id=str(data.get("id")),
+        url=data.get("url"),
+        complete=data.get("status") == "complete"
+        and data.get("payment_status") in ("paid", "no_payment_required"),
+        reference=uuid_or_none(reference),
+    )

@@ -20,6 +20,7 @@ RESET_USAGE_TASK = "billing.tasks.reset_subscription_usage"
 EXPIRE_TRIALS_TASK = "billing.tasks.expire_trials"
 SYNC_TASK = "billing.tasks.sync_stripe_subscription"
 NOTIFY_TASK = "billing.tasks.notify_trials_ending"
+EXPIRE_HOLDS_TASK = "registrations.tasks.expire_holds"
 
 Job = Callable[[Platform], Awaitable[JobSummary]]
 
@@ -31,6 +32,11 @@ BILLING_JOBS: dict[str, Job] = {
 }
 """Every billing job by its command-line name, in the order a round runs them."""
 
+REGISTRATION_JOBS: dict[str, Job] = {
+    "expire-holds": lambda platform: platform.registrations.expire_holds(),
+}
+"""Registration jobs that run with the billing round, by command-line name."""
+
 _JobTask = AsyncTaskiqDecoratedTask[[], Coroutine[Any, Any, dict[str, Any]]]
 
 
@@ -40,6 +46,7 @@ class BillingTasks:
     reset_usage: _JobTask
     expire_trials: _JobTask
     notify: _JobTask
+    expire_holds: _JobTask
     sync: AsyncTaskiqDecoratedTask[[str | None], Coroutine[Any, Any, dict[str, Any]]]
 
     def schedules(self, every_seconds: int) -> list[ScheduledTask]:
@@ -57,6 +64,7 @@ class BillingTasks:
                 (self.reset_usage, every_seconds),
                 (self.expire_trials, every_seconds),
                 (self.notify, every_seconds),
+                (self.expire_holds, every_seconds),
                 (self.sync, max(every_seconds, 3600)),
             )
         ]
@@ -87,7 +95,8 @@ def register_billing_tasks(
 
     def job_task(name: str, task_name: str) -> _JobTask:
         async def run() -> dict[str, Any]:
-            return _report(await BILLING_JOBS[name](platform_provider()))
+            job = BILLING_JOBS.get(name) or REGISTRATION_JOBS[name]
+            return _report(await job(platform_provider()))
 
         return broker.register_task(run, task_name=task_name)
 
@@ -108,6 +117,7 @@ def register_billing_tasks(
         reset_usage=job_task("reset-usage", RESET_USAGE_TASK),
         expire_trials=job_task("expire-trials", EXPIRE_TRIALS_TASK),
         notify=job_task("notify", NOTIFY_TASK),
+        expire_holds=job_task("expire-holds", EXPIRE_HOLDS_TASK),
         sync=broker.register_task(sync, task_name=SYNC_TASK),
     )
 
@@ -115,7 +125,7 @@ def register_billing_tasks(
 async def run_billing_round(platform: Platform) -> list[JobSummary]:
     """Every billing job once, in order, as the in-process loop runs them."""
     summaries = []
-    for job in BILLING_JOBS.values():
+    for job in [*BILLING_JOBS.values(), *REGISTRATION_JOBS.values()]:
         summary = await job(platform)
         if summary.changed:
             _report(summary)

@@ -190,6 +190,36 @@ class CheckoutRequest:
     idempotency_key: str
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentRequest:
+    """A one-time payment for something the platform sells, such as a seat."""
+
+    reference: UUID
+    amount: int
+    currency: str
+    description: str
+    email: str
+    success_url: str
+    cancel_url: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A one-time payment's checkout; `reference` is the request's."""
+
+    id: str
+    url: str | None
+    complete: bool
+    reference: UUID | None = None
+
+
+class PaymentListener(Protocol):
+    """Told when a one-time payment's checkout completed; true the first time."""
+
+    async def payment_completed(self, payment: Payment) -> bool: ...
+
+
 class PaymentGateway(Protocol):
     """Subscriptions and cards at a payment provider (Stripe, or the local one).
 
@@ -211,6 +241,12 @@ class PaymentGateway(Protocol):
         ...
 
     async def retrieve_checkout(self, session_id: str) -> CheckoutSession | None: ...
+
+    async def start_payment(self, request: PaymentRequest) -> Payment:
+        """A checkout for one payment; the local gateway completes it at once."""
+        ...
+
+    async def retrieve_payment(self, payment_id: str) -> Payment | None: ...
 
     async def retrieve_subscription(
         self, current: GatewaySubscription

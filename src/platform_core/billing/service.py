@@ -23,6 +23,7 @@ from platform_core.billing.ports import (
     GatewaySubscription,
     PaymentCard,
     PaymentGateway,
+    PaymentListener,
     SetupIntent,
 )
 from platform_core.billing.subscription import (
@@ -123,6 +124,8 @@ class BillingService:
         self._active_work = tuple(active_work)
         self.ledger = Ledger(clock)
         self.entitlements = Entitlements(uow_factory, self.ledger, dispatcher)
+        self.payment_listener: PaymentListener | None = None
+        """Told of completed one-time payments (the registrations context)."""
 
     @property
     def payments_provider(self) -> Provider:
@@ -488,6 +491,9 @@ class BillingService:
             )
         state: GatewaySubscription | None = None
         account_id = event.account_id
+        paid = await self._one_time_payment(event)
+        if paid is not None:
+            return paid
         if event.type == "checkout.session.completed" and event.checkout_session_id:
             session = await self._gateway.retrieve_checkout(event.checkout_session_id)
             if session is not None and session.complete:
@@ -537,6 +543,24 @@ class BillingService:
             return "applied"
 
         outcome = await self._write(apply)
+        log.info(
+            "billing.event.handled", event_id=event.id, type=event.type, outcome=outcome
+        )
+        return EventOutcome(event.id, outcome)
+
+    async def _one_time_payment(self, event: GatewayEvent) -> EventOutcome | None:
+        """Hand a completed payment-mode checkout to the payment listener."""
+        if (
+            self.payment_listener is None
+            or event.type != "checkout.session.completed"
+            or not event.checkout_session_id
+        ):
+            return None
+        payment = await self._gateway.retrieve_payment(event.checkout_session_id)
+        if payment is None or payment.reference is None:
+            return None
+        applied = await self.payment_listener.payment_completed(payment)
+        outcome = "applied" if applied else "duplicate"
         log.info(
             "billing.event.handled", event_id=event.id, type=event.type, outcome=outcome
         )

@@ -160,7 +160,7 @@ class CustomFieldService:
             removed = set(item.options) - set(changed.options)
             if (
                 changed.field_type is not item.field_type or removed
-            ) and await self._registrations.has_answers(item.id):
+            ) and await self._registrations.has_answers(uow, item.id):
                 raise Conflict(
                     "People have answered this field, so its type stays and its "
                     "options may only grow; add a new field instead.",
@@ -211,7 +211,7 @@ class CustomFieldService:
                     code="field_has_dependents",
                     dependents=[str(f.id) for f in dependents],
                 )
-            if await self._registrations.has_answers(item.id):
+            if await self._registrations.has_answers(uow, item.id):
                 if not item.is_archived:
                     item.archived_at = item.updated_at = self._clock.now()
                     await uow.custom_fields.update(item)

@@ -7,7 +7,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -21,6 +21,7 @@ PLACE_MAX = 500
 CAPACITY_MAX = 1_000_000
 PRICE_MAX = 100_000_000_00
 CPD_MAX = Decimal("1000")
+OFFER_HOURS_MAX = 168
 SLUG_MAX = 80
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
@@ -65,9 +66,40 @@ def slugify(text: str) -> str:
     return slug[:SLUG_MAX].rstrip("-") or "event"
 
 
+_NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, tzinfo=UTC)
+"""Instants an event may use; they convert safely to every time zone."""
+
+
 @functools.cache
 def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    """IANA zones that name a place, without the host's `localtime` and the
+    `posix/` and `right/` copies some systems ship."""
+    return frozenset(
+        zone
+        for zone in available_timezones()
+        if zone not in _NOT_PLACES and not zone.startswith(("posix/", "right/"))
+    )
+
+
+def in_range(moment: datetime) -> bool:
+    """True for an instant between EARLIEST and LATEST."""
+    try:
+        return EARLIEST <= moment.astimezone(UTC) <= LATEST
+    except OverflowError:
+        return False
+
+
+def check_instants(errors: FieldErrors, **moments: datetime | None) -> bool:
+    """Name every instant outside the supported range; true when all are inside."""
+    inside = True
+    for name, moment in moments.items():
+        if moment is not None and not in_range(moment):
+            errors.add(name, "out_of_range", "Use a date between 1970 and 2999.")
+            inside = False
+    return inside
 
 
 def is_time_zone(name: str) -> bool:
@@ -107,6 +139,8 @@ class Event:
     min_attendance_percent: int = 0
     visibility: Visibility = Visibility.PUBLIC
     waitlist_enabled: bool = False
+    waitlist_offer_hours: int | None = None
+    """Null promotes the next waitlisted at once; else how long an offer lasts."""
     featured_image: str | None = None
     status: EventStatus = EventStatus.DRAFT
     published_at: datetime | None = None
@@ -157,14 +191,49 @@ class Event:
                 "invalid",
                 f"{self.timezone!r} is not an IANA time zone such as Europe/Paris.",
             )
-        if self.ends_at <= self.starts_at:
-            errors.add("ends_at", "before_start", "The end must be after the start.")
+        opens, closes = self.registration_opens_at, self.registration_closes_at
+        if check_instants(
+            errors,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            registration_opens_at=opens,
+            registration_closes_at=closes,
+        ):
+            self._check_times(errors)
         if self.capacity is not None and not 1 <= self.capacity <= CAPACITY_MAX:
             errors.add(
                 "capacity",
                 "out_of_range",
                 f"Between 1 and {CAPACITY_MAX}, or null for unlimited.",
             )
+        if not 0 <= self.price <= PRICE_MAX:
+            errors.add("price", "out_of_range", f"Between 0 and {PRICE_MAX}.")
+        if self.price > 0 and self.currency is None:
+            errors.add("currency", "required", "A paid event needs a currency.")
+        if self.currency is not None and not _CURRENCY.match(self.currency):
+            errors.add(
+                "currency", "invalid", "Use an ISO 4217 code in capitals, like EUR."
+            )
+        if not self.cpd_credits.is_finite():
+            errors.add("cpd_credits", "invalid", "A number of hours, like 1.5.")
+        elif not Decimal(0) <= self.cpd_credits <= CPD_MAX:
+            errors.add("cpd_credits", "out_of_range", f"Between 0 and {CPD_MAX}.")
+        elif self.cpd_credits != self.cpd_credits.quantize(Decimal("0.01")):
+            errors.add("cpd_credits", "invalid", "At most two decimal places.")
+        if not 0 <= self.min_attendance_percent <= 100:
+            errors.add("min_attendance_percent", "out_of_range", "Between 0 and 100.")
+        offer_hours = self.waitlist_offer_hours
+        if offer_hours is not None and not 1 <= offer_hours <= OFFER_HOURS_MAX:
+            errors.add(
+                "waitlist_offer_hours",
+                "out_of_range",
+                f"Between 1 and {OFFER_HOURS_MAX} hours, or null to promote at once.",
+            )
+        errors.raise_if_any("The event is not valid.")
+
+    def _check_times(self, errors: FieldErrors) -> None:
+        if self.ends_at <= self.starts_at:
+            errors.add("ends_at", "before_start", "The end must be after the start.")
         opens, closes = self.registration_opens_at, self.registration_closes_at
         if opens is not None and closes is not None and closes <= opens:
             errors.add(
@@ -184,23 +253,6 @@ class Event:
                 "after_end",
                 "Registration must open before the event ends.",
             )
-        if not 0 <= self.price <= PRICE_MAX:
-            errors.add("price", "out_of_range", f"Between 0 and {PRICE_MAX}.")
-        if self.price > 0 and self.currency is None:
-            errors.add("currency", "required", "A paid event needs a currency.")
-        if self.currency is not None and not _CURRENCY.match(self.currency):
-            errors.add(
-                "currency", "invalid", "Use an ISO 4217 code in capitals, like EUR."
-            )
-        if not self.cpd_credits.is_finite():
-            errors.add("cpd_credits", "invalid", "A number of hours, like 1.5.")
-        elif not Decimal(0) <= self.cpd_credits <= CPD_MAX:
-            errors.add("cpd_credits", "out_of_range", f"Between 0 and {CPD_MAX}.")
-        elif self.cpd_credits != self.cpd_credits.quantize(Decimal("0.01")):
-            errors.add("cpd_credits", "invalid", "At most two decimal places.")
-        if not 0 <= self.min_attendance_percent <= 100:
-            errors.add("min_attendance_percent", "out_of_range", "Between 0 and 100.")
-        errors.raise_if_any("The event is not valid.")
 
     def missing_for_publication(self) -> FieldErrors:
         """What keeps the event out of the catalogue, by field."""
@@ -244,6 +296,8 @@ class EventSession:
             errors.add("title", "too_long", f"At most {TITLE_MAX} characters.")
         elif _unprintable(self.title):
             errors.add("title", "invalid", "A title cannot hold control characters.")
+        if not check_instants(errors, starts_at=self.starts_at, ends_at=self.ends_at):
+            errors.raise_if_any("The session is not valid.")
         if self.ends_at <= self.starts_at:
             errors.add("ends_at", "before_start", "The end must be after the start.")
         if self.starts_at < event.starts_at or self.ends_at > event.ends_at:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
 from platform_core.events.fields import CustomField
@@ -14,6 +14,9 @@ from platform_core.events.model import (
     EventFilter,
     EventSession,
 )
+
+if TYPE_CHECKING:
+    from platform_core.uow import UnitOfWork
 
 
 class DuplicateSlug(Exception):
@@ -121,15 +124,21 @@ class CustomFieldRepository(Protocol):
 
 
 class RegistrationCounts(Protocol):
-    """How many people an event holds; the registrations context implements it."""
+    """How many people an event holds; the registrations context implements it.
 
-    async def confirmed(self, event_id: UUID) -> int: ...
+    Each question is asked inside the caller's unit of work, so the answer is
+    read in the same transaction as the change it guards.
+    """
 
-    async def any(self, event_id: UUID) -> bool:
+    async def confirmed(self, uow: UnitOfWork, event_id: UUID) -> int:
+        """Registrations holding a seat: confirmed, awaiting payment, or offered."""
+        ...
+
+    async def any(self, uow: UnitOfWork, event_id: UUID) -> bool:
         """True when the event has any registration, cancelled ones included."""
         ...
 
-    async def has_answers(self, field_id: UUID) -> bool:
+    async def has_answers(self, uow: UnitOfWork, field_id: UUID) -> bool:
         """True when any registration answered this custom field."""
         ...
 
@@ -137,11 +146,19 @@ class RegistrationCounts(Protocol):
 class NoRegistrations:
     """The count before the registrations context exists: nobody, anywhere."""
 
-    async def confirmed(self, event_id: UUID) -> int:
+    async def confirmed(self, uow: UnitOfWork, event_id: UUID) -> int:
         return 0
 
-    async def any(self, event_id: UUID) -> bool:
+    async def any(self, uow: UnitOfWork, event_id: UUID) -> bool:
         return False
 
-    async def has_answers(self, field_id: UUID) -> bool:
+    async def has_answers(self, uow: UnitOfWork, field_id: UUID) -> bool:
         return False
+
+
+class RegistrantNotice(Protocol):
+    """Tells an event's registrants it is cancelled; registrations implements it."""
+
+    async def event_cancelled_in(self, uow: UnitOfWork, event: Event) -> Sequence[UUID]:
+        """Queue the mails in the caller's transaction; their outbox ids."""
+        ...

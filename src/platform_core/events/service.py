@@ -31,6 +31,7 @@ from platform_core.events.model import (
 from platform_core.events.ports import (
     CalendarRenderer,
     DuplicateSlug,
+    RegistrantNotice,
     RegistrationCounts,
 )
 from platform_core.files.service import MediaFiles
@@ -66,6 +67,7 @@ EDITABLE = frozenset(
         "min_attendance_percent",
         "visibility",
         "waitlist_enabled",
+        "waitlist_offer_hours",
     }
 )
 """Event fields an organizer sets directly; status moves through its own use cases."""
@@ -93,6 +95,7 @@ class EventInput:
     min_attendance_percent: int = 0
     visibility: Visibility = Visibility.PUBLIC
     waitlist_enabled: bool = False
+    waitlist_offer_hours: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,8 @@ class EventService:
         dispatcher: MessageDispatcher,
         calendar: CalendarRenderer | None = None,
         media: MediaFiles | None = None,
+        frontend_url: str | None = None,
+        registrants: RegistrantNotice | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
@@ -167,6 +172,8 @@ class EventService:
         self._dispatcher = dispatcher
         self._calendar = calendar
         self._media = media
+        self._frontend_url = frontend_url
+        self._registrants = registrants
 
     # -- an organizer's events ---------------------------------------------
 
@@ -238,10 +245,15 @@ class EventService:
             errors.raise_if_any()
         async with self._uow() as uow:
             event = await self._own(uow, actor, event_id)
+            _refuse_if_cancelled(event)
             changed = replace(event, **changes)
             changed.check()
+            if changed.is_published:
+                changed.missing_for_publication().raise_if_any(
+                    "A published event must stay complete; unpublish it first."
+                )
             if changed.capacity is not None:
-                confirmed = await self._registrations.confirmed(event.id)
+                confirmed = await self._registrations.confirmed(uow, event.id)
                 if changed.capacity < confirmed:
                     errors = FieldErrors()
                     errors.add(
@@ -284,7 +296,7 @@ class EventService:
         """Delete an event nobody registered for; otherwise cancel it instead."""
         async with self._uow() as uow:
             event = await self._own(uow, actor, event_id)
-            if await self._registrations.any(event.id):
+            if await self._registrations.any(uow, event.id):
                 raise Conflict(
                     "The event has registrations; cancel it instead, so its "
                     "registrants are told.",
@@ -307,7 +319,11 @@ class EventService:
             event.cancelled_at = event.updated_at = self._clock.now()
             await uow.events.update(event)
             await self._audit(uow, "events.event.cancelled", actor, event, client)
+            notices: Sequence[UUID] = ()
+            if self._registrants is not None:
+                notices = await self._registrants.event_cancelled_in(uow, event)
             await uow.commit()
+        await self._dispatcher.dispatch(notices)
         return event
 
     async def set_published(
@@ -332,6 +348,7 @@ class EventService:
                 if event.status is EventStatus.CANCELLED:
                     return event
                 event.status = EventStatus.DRAFT
+                event.published_at = None
             event.updated_at = self._clock.now()
             await uow.events.update(event)
             await self._audit(
@@ -358,6 +375,7 @@ class EventService:
     ) -> EventSession:
         async with self._uow() as uow:
             event = await self._own(uow, actor, event_id)
+            _refuse_if_cancelled(event)
             session = EventSession(
                 event_id=event.id,
                 title=data.title,
@@ -392,6 +410,7 @@ class EventService:
             errors.raise_if_any()
         async with self._uow() as uow:
             event, session = await self._own_session(uow, actor, event_id, session_id)
+            _refuse_if_cancelled(event)
             changed = replace(session, **changes, updated_at=self._clock.now())
             changed.check(event)
             await uow.event_sessions.update(changed)
@@ -440,14 +459,14 @@ class EventService:
         """A published event by uuid or slug; unlisted ones too, drafts never."""
         async with self._uow() as uow:
             event = await self._by_identifier(uow, identifier)
-            if event is None or event.status is EventStatus.DRAFT:
+            if event is None or event.published_at is None:
                 raise NotFound(
                     "No published event has this identifier.", resource="event"
                 )
             sessions = await uow.event_sessions.list_for_event(event.id)
             names = await uow.events.organizer_names([event.organizer_id])
             custom_fields = await uow.custom_fields.list_for_event(event.id)
-        confirmed = await self._registrations.confirmed(event.id)
+            confirmed = await self._registrations.confirmed(uow, event.id)
         seats_left = (
             None if event.capacity is None else max(0, event.capacity - confirmed)
         )
@@ -463,9 +482,7 @@ class EventService:
             custom_fields=custom_fields,
         )
 
-    async def calendar_file(
-        self, identifier: str, *, url: str | None = None
-    ) -> CalendarFile:
+    async def calendar_file(self, identifier: str) -> CalendarFile:
         """The iCalendar file of a published (or cancelled) event."""
         if self._calendar is None:
             raise NotConfigured(
@@ -476,10 +493,16 @@ class EventService:
             public.event,
             public.sessions,
             organizer_name=public.organizer.name,
-            url=url,
+            url=self.page_url(public.event),
             stamp=self._clock.now(),
         )
         return CalendarFile(filename=f"{public.event.slug}.ics", content=content)
+
+    def page_url(self, event: Event) -> str | None:
+        """The event's page on the frontend, where people read and register."""
+        if self._frontend_url is None:
+            return None
+        return f"{self._frontend_url.rstrip('/')}/events/{event.slug}"
 
     # -- helpers -----------------------------------------------------------
 
@@ -537,6 +560,14 @@ class EventService:
             target_id=event.id,
             client=client,
             **details,
+        )
+
+
+def _refuse_if_cancelled(event: Event) -> None:
+    if event.status is EventStatus.CANCELLED:
+        raise Conflict(
+            "The event is cancelled and can no longer be changed.",
+            code="event_cancelled",
         )
 
 

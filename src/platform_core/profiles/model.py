@@ -12,6 +12,7 @@ from uuid import UUID
 
 from email_validator import EmailNotValidError, validate_email
 
+from platform_core.events.model import is_time_zone
 from platform_core.identity.model import has_control_characters
 from platform_core.shared.errors import FieldErrors
 
@@ -23,6 +24,7 @@ URL_MAX = 500
 SOCIAL_LINKS_MAX = 10
 SOCIAL_NAME_MAX = 30
 DEFAULT_ORGANIZATION_NAME = "Organizer"
+DEFAULT_TIMEZONE = "UTC"
 
 RESERVED_SLUGS = frozenset(
     {
@@ -82,6 +84,7 @@ class OrganizerProfile:
     contact_email: str | None = None
     logo: str | None = None
     social_links: dict[str, str] = field(default_factory=dict)
+    timezone: str = DEFAULT_TIMEZONE
     updated_at: datetime | None = None
 
     def check(self) -> None:
@@ -113,6 +116,12 @@ class OrganizerProfile:
                 "website",
                 "invalid_url",
                 f"Use an http:// or https:// address of at most {URL_MAX} characters.",
+            )
+        if not is_time_zone(self.timezone):
+            errors.add(
+                "timezone",
+                "invalid",
+                f"{self.timezone!r} is not an IANA time zone such as Europe/Paris.",
             )
         if len(self.social_links) > SOCIAL_LINKS_MAX:
             errors.add("social_links", "too_many", f"At most {SOCIAL_LINKS_MAX} links.")

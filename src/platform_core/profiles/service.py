@@ -49,6 +49,7 @@ EDITABLE = frozenset(
         "website",
         "contact_email",
         "social_links",
+        "timezone",
     }
 )
 """Profile fields an organizer sets directly; the logo has its own upload."""
@@ -291,6 +292,8 @@ def _cleaned(changes: Mapping[str, Any]) -> dict[str, Any]:
                 errors.add(name, "invalid_email", str(error))
         elif name == "social_links":
             cleaned[name] = clean_social_links(value)
+        elif name == "timezone":
+            cleaned[name] = value.strip()
     errors.raise_if_any()
     return cleaned
 

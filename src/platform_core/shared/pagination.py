@@ -11,6 +11,7 @@ from platform_core.shared.errors import FieldErrors
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,8 +21,8 @@ class PageRequest:
 
     def __post_init__(self) -> None:
         errors = FieldErrors()
-        if self.page < 1:
-            errors.add("page", "invalid", "Pages are numbered from 1.")
+        if not 1 <= self.page <= MAX_PAGE:
+            errors.add("page", "invalid", f"Pages are numbered from 1 to {MAX_PAGE}.")
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
             errors.add(
                 "page_size",

@@ -16,6 +16,7 @@ from adapters.container import build_container
 from adapters.http.app import create_app
 from adapters.persistence import upgrade_database
 from adapters.settings import load_settings
+from platform_core.uow import UnitOfWork
 from tests.contract.http.conftest import Api, bearer, settings_env
 
 PROBLEM = "application/problem+json"
@@ -27,13 +28,13 @@ class AnsweredFields:
 
     answered: set[UUID] = field(default_factory=set)
 
-    async def confirmed(self, event_id: UUID) -> int:
+    async def confirmed(self, uow: UnitOfWork, event_id: UUID) -> int:
         return 0
 
-    async def any(self, event_id: UUID) -> bool:
+    async def any(self, uow: UnitOfWork, event_id: UUID) -> bool:
         return False
 
-    async def has_answers(self, field_id: UUID) -> bool:
+    async def has_answers(self, uow: UnitOfWork, field_id: UUID) -> bool:
         return field_id in self.answered
 
 

@@ -635,3 +635,172 @@ class TestDowngradeWithEvents:
         assert cancelled.status_code == 200, cancelled.text
         assert allowed.status_code == 200, allowed.text
         assert allowed.json()["plan"] == "attendee"
+
+
+def field_codes(response: Any) -> set[tuple[str, str]]:
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    return {(e["field"], e["code"]) for e in response.json()["errors"]}
+
+
+class TestEdgesOfTimeAndState:
+    @pytest.mark.parametrize(
+        ("starts_at", "ends_at"),
+        [
+            ("9999-12-31T20:00:00-01:00", "9999-12-31T21:00:00-01:00"),
+            ("9999-12-31T20:00:00+00:00", "9999-12-31T23:00:00+00:00"),
+            ("0001-01-01T00:30:00+01:00", "0001-01-01T03:00:00+01:00"),
+            ("1969-12-31T10:00:00+00:00", "1969-12-31T12:00:00+00:00"),
+        ],
+    )
+    async def test_instants_outside_1970_to_2999_are_refused_and_nothing_is_used(
+        self, api: Api, starts_at: str, ends_at: str
+    ) -> None:
+        ada = await organizer(api)
+
+        response = await api.client.post(
+            "/api/v1/events/",
+            json=event_body(
+                timezone="Pacific/Kiritimati", starts_at=starts_at, ends_at=ends_at
+            ),
+            headers=bearer(ada),
+        )
+
+        assert ("starts_at", "out_of_range") in field_codes(response)
+        usage = (
+            await api.client.get("/api/v1/subscription/", headers=bearer(ada))
+        ).json()["usage"]["events_per_period"]
+        assert usage["used"] == 0
+        listed = await api.client.get("/api/v1/events/", headers=bearer(ada))
+        assert listed.status_code == 200
+        assert listed.json()["count"] == 0
+
+    async def test_a_far_date_filter_is_a_400(self, api: Api) -> None:
+        response = await api.client.get(
+            "/api/v1/public/events/",
+            params={"starts_after": "9999-12-31T23:00:00-05:00"},
+        )
+
+        assert ("starts_after", "out_of_range") in field_codes(response)
+
+    @pytest.mark.parametrize("zone", ["localtime", "Factory", "posixrules"])
+    async def test_zone_names_that_are_no_place_are_refused(
+        self, api: Api, zone: str
+    ) -> None:
+        ada = await organizer(api)
+
+        response = await api.client.post(
+            "/api/v1/events/", json=event_body(timezone=zone), headers=bearer(ada)
+        )
+
+        assert ("timezone", "invalid") in field_codes(response)
+
+    @pytest.mark.parametrize("path", ["/api/v1/public/events/", "/api/v1/events/"])
+    async def test_a_huge_page_number_is_a_400(self, api: Api, path: str) -> None:
+        ada = await organizer(api)
+
+        response = await api.client.get(
+            path, params={"page": str(10**30)}, headers=bearer(ada)
+        )
+
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"].startswith(PROBLEM)
+
+    async def test_a_cancelled_draft_never_becomes_public(self, api: Api) -> None:
+        ada = await organizer(api)
+        event = await create(api, ada, **complete_body())
+
+        cancelled = await api.client.post(
+            f"/api/v1/events/{event['uuid']}/cancel/", headers=bearer(ada)
+        )
+
+        assert cancelled.status_code == 200, cancelled.text
+        for path in ("", "calendar.ics"):
+            for identifier in (event["uuid"], event["slug"]):
+                response = await api.client.get(
+                    f"/api/v1/public/events/{identifier}/{path}"
+                )
+                assert response.status_code == 404, (path, response.text)
+
+    async def test_an_unpublished_then_cancelled_event_is_not_public(
+        self, api: Api
+    ) -> None:
+        ada = await organizer(api)
+        event = await create(api, ada, **complete_body())
+        await publish(api, ada, event["uuid"])
+        await api.client.post(
+            f"/api/v1/events/{event['uuid']}/publish/",
+            json={"published": False},
+            headers=bearer(ada),
+        )
+        await api.client.post(
+            f"/api/v1/events/{event['uuid']}/cancel/", headers=bearer(ada)
+        )
+
+        response = await api.client.get(f"/api/v1/public/events/{event['uuid']}/")
+
+        assert response.status_code == 404
+
+    async def test_a_published_and_cancelled_event_stays_readable(
+        self, api: Api
+    ) -> None:
+        ada = await organizer(api)
+        event = await create(api, ada, **complete_body())
+        await publish(api, ada, event["uuid"])
+        await api.client.post(
+            f"/api/v1/events/{event['uuid']}/cancel/", headers=bearer(ada)
+        )
+
+        response = await api.client.get(f"/api/v1/public/events/{event['uuid']}/")
+        listed = await api.client.get("/api/v1/public/events/")
+
+        assert response.status_code == 200
+        assert response.json()["status"] == "cancelled"
+        assert listed.json()["count"] == 0
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"description": ""}, "description"),
+            ({"format": "in_person"}, "venue"),
+        ],
+    )
+    async def test_a_published_event_cannot_lose_what_publishing_needs(
+        self, api: Api, change: dict[str, Any], field: str
+    ) -> None:
+        ada = await organizer(api)
+        event = await create(api, ada, **complete_body())
+        await publish(api, ada, event["uuid"])
+
+        response = await api.client.patch(
+            f"/api/v1/events/{event['uuid']}/", json=change, headers=bearer(ada)
+        )
+
+        assert (field, "required") in field_codes(response)
+        shown = await api.client.get(f"/api/v1/public/events/{event['uuid']}/")
+        assert shown.json()["description"] == "Two hours of talks."
+        assert shown.json()["format"] == "online"
+
+    async def test_a_cancelled_event_cannot_be_edited_or_given_sessions(
+        self, api: Api
+    ) -> None:
+        ada = await organizer(api)
+        event = await create(api, ada)
+        await api.client.post(
+            f"/api/v1/events/{event['uuid']}/cancel/", headers=bearer(ada)
+        )
+
+        edited = await api.client.patch(
+            f"/api/v1/events/{event['uuid']}/",
+            json={"title": "Back on"},
+            headers=bearer(ada),
+        )
+        session = await api.client.post(
+            f"/api/v1/events/{event['uuid']}/sessions/",
+            json={"title": "Morning", "starts_at": at(0), "ends_at": at(1)},
+            headers=bearer(ada),
+        )
+
+        assert edited.status_code == 409, edited.text
+        assert edited.json()["code"] == "event_cancelled"
+        assert session.status_code == 409, session.text

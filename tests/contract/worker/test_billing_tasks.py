@@ -18,6 +18,7 @@ from adapters.worker import (
     run_scheduler,
 )
 from adapters.worker.billing import (
+    EXPIRE_HOLDS_TASK,
     EXPIRE_TRIALS_TASK,
     NOTIFY_TASK,
     RESET_USAGE_TASK,
@@ -95,6 +96,7 @@ class TestRegistration:
             RESET_USAGE_TASK: 300,
             EXPIRE_TRIALS_TASK: 300,
             NOTIFY_TASK: 300,
+            EXPIRE_HOLDS_TASK: 300,
             SYNC_TASK: 3600,
         }
 
@@ -160,5 +162,11 @@ class TestRunning:
         finally:
             await loop.stop()
 
-        assert rounds[0] == ["reset-usage", "expire-trials", "reconcile", "notify"]
+        assert rounds[0] == [
+            "reset-usage",
+            "expire-trials",
+            "reconcile",
+            "notify",
+            "expire-holds",
+        ]
         assert await _plan_code(core, actor) == "attendee"

@@ -24,6 +24,7 @@ from platform_core.events.service import EventInput
 from platform_core.identity.model import Principal
 from platform_core.shared.errors import Conflict, NotFound, ValidationFailed
 from platform_core.shared.ids import new_id
+from platform_core.uow import UnitOfWork
 from tests.support import Core
 
 ORGANIZER = Plan(
@@ -41,13 +42,13 @@ class AnsweredFields:
 
     answered: set[UUID] = field(default_factory=set)
 
-    async def confirmed(self, event_id: UUID) -> int:
+    async def confirmed(self, uow: UnitOfWork, event_id: UUID) -> int:
         return 0
 
-    async def any(self, event_id: UUID) -> bool:
+    async def any(self, uow: UnitOfWork, event_id: UUID) -> bool:
         return False
 
-    async def has_answers(self, field_id: UUID) -> bool:
+    async def has_answers(self, uow: UnitOfWork, field_id: UUID) -> bool:
         return field_id in self.answered
 
 

@@ -25,6 +25,7 @@ from platform_core.shared.errors import (
     ValidationFailed,
 )
 from platform_core.shared.pagination import PageRequest
+from platform_core.uow import UnitOfWork
 from tests.support import Core
 
 ORGANIZER = Plan(
@@ -43,13 +44,13 @@ class FakeRegistrations:
         self.confirmed_by_event: dict[UUID, int] = {}
         self.registered: set[UUID] = set()
 
-    async def confirmed(self, event_id: UUID) -> int:
+    async def confirmed(self, uow: UnitOfWork, event_id: UUID) -> int:
         return self.confirmed_by_event.get(event_id, 0)
 
-    async def any(self, event_id: UUID) -> bool:
+    async def any(self, uow: UnitOfWork, event_id: UUID) -> bool:
         return event_id in self.registered or event_id in self.confirmed_by_event
 
-    async def has_answers(self, field_id: UUID) -> bool:
+    async def has_answers(self, uow: UnitOfWork, field_id: UUID) -> bool:
         return False
 
 

@@ -1,0 +1,1 @@
+"""Promotions: promo codes and the prices they make."""
