@@ -31,7 +31,8 @@ class Core:
         return [sent.message.text for sent in self.adapters.mailer.sent]
 
     async def last_link_token(self, path: str) -> str:
-        texts = await self.delivered_mail_texts()
+        texts = [t for t in await self.delivered_mail_texts() if f"/{path}" in t]
+        assert texts, f"no mail with a /{path} link was delivered"
         return token_from_link(texts[-1], path)
 
     async def sign_up(

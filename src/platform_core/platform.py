@@ -127,6 +127,6 @@ class Platform:
             ports.uow_factory,
             ports.clock,
             ports.dispatcher,
-            frontend_url=identity_policy.frontend_url,
+            handover=self.registrations.handover,
             calendar=ports.calendar,
         )

@@ -17,6 +17,12 @@ Python helpers drive what a person or Stripe would do outside the API:
   (trialing when the session asked for trial days).
 - `create_completed_checkout(price_id, account_id=...)`: a customer, session
   and subscription in one call, for tests that start from a paying customer.
+- `complete_payment(session_id, delayed=...)`: the customer pays a
+  payment-mode session (`price_data` line item); `settle_payment(...)` ends a
+  delayed one, `expire_checkout(session_id)` lets an open one run out. Then
+  `signed_event("checkout.session.completed" | "checkout.session.expired" |
+  "checkout.session.async_payment_succeeded" |
+  "checkout.session.async_payment_failed", session_id, secret)`.
 - `update_subscription(...)`, `advance_period(...)`: Stripe's billing moving on.
 - `create_invoice(subscription_id, legacy_shape=...)`: an invoice of either
   API shape, for invoice events.
@@ -26,6 +32,7 @@ Python helpers drive what a person or Stripe would do outside the API:
   state, signed exactly as Stripe signs webhooks (`Stripe-Signature`).
 - `requests`: every request received, with method, path, idempotency key and
   parameters.
+- `checkout_requests(mode)`: the requests that created checkout sessions.
 
 Use it through the pytest fixture `stripe_fake` (one server per session, state
 emptied before each test): import `stripe_fake` and `stripe_fake_server` into
@@ -96,6 +103,17 @@ DECLINED_CARDS: dict[str, tuple[str, str]] = {
 }
 """Test tokens Stripe declines when attached: error code and decline code."""
 
+MINIMUM_CHARGE: dict[str, int] = {
+    "usd": 50,
+    "eur": 50,
+    "chf": 50,
+    "cad": 50,
+    "aud": 50,
+    "gbp": 30,
+    "jpy": 50,
+}
+"""Stripe's minimum charge per currency, in minor units (50 where not listed)."""
+
 _COMMON_PARAMS = frozenset({"expand"})
 _ALLOWED_PARAMS: dict[str, frozenset[str]] = {
     "create_customer": frozenset(
@@ -122,9 +140,12 @@ _ALLOWED_PARAMS: dict[str, frozenset[str]] = {
         {
             "mode",
             "customer",
+            "customer_email",
             "client_reference_id",
             "line_items",
             "subscription_data",
+            "payment_intent_data",
+            "expires_at",
             "metadata",
             "success_url",
             "cancel_url",
@@ -287,6 +308,7 @@ class _State:
     payment_methods: dict[str, dict[str, Any]] = field(default_factory=dict)
     setup_intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    payment_intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     session_orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -322,6 +344,12 @@ _ROUTES: list[_Route] = [
         ("GET", r"/v1/setup_intents/(?P<id>[^/]+)", "get_setup_intent"),
         ("POST", r"/v1/checkout/sessions", "create_checkout_session"),
         ("GET", r"/v1/checkout/sessions/(?P<id>[^/]+)", "get_checkout_session"),
+        (
+            "POST",
+            r"/v1/checkout/sessions/(?P<id>[^/]+)/expire",
+            "expire_checkout_session",
+        ),
+        ("GET", r"/v1/payment_intents/(?P<id>[^/]+)", "get_payment_intent"),
         ("GET", r"/v1/subscriptions/(?P<id>[^/]+)", "get_subscription"),
         ("POST", r"/v1/subscriptions/(?P<id>[^/]+)", "update_subscription"),
         ("DELETE", r"/v1/subscriptions/(?P<id>[^/]+)", "cancel_subscription"),
@@ -436,13 +464,7 @@ class FakeStripe:
         and becomes the subscription's default payment method.
         """
         with self._lock:
-            session = self._state.sessions.get(session_id)
-            if session is None:
-                raise KeyError(f"no checkout session {session_id!r}")
-            if session["status"] != "open":
-                raise ValueError(
-                    f"checkout session {session_id} is {session['status']}"
-                )
+            session = self._open_session(session_id, "subscription")
             order = self._state.session_orders[session_id]
             customer = self._state.customers[session["customer"]]
             card_id = None
@@ -470,6 +492,107 @@ class FakeStripe:
                 },
             )
             return copy.deepcopy(subscription)
+
+    def complete_payment(
+        self, session_id: str, *, delayed: bool = False
+    ) -> dict[str, Any]:
+        """The customer pays a payment-mode session; returns its PaymentIntent.
+
+        The session becomes `complete` and `paid` and gets its `payment_intent`
+        (Stripe creates it only now). With `delayed` the payment method settles
+        later, as bank debits do: the session is `complete` but `unpaid` and
+        the intent `processing`, until `settle_payment` decides.
+        """
+        with self._lock:
+            session = self._open_session(session_id, "payment")
+            order = self._state.session_orders[session_id]
+            now = self.now()
+            intent = self._copy("payment_intent")
+            intent.update(
+                id=f"pi_{_random(24)}",
+                created=now,
+                amount=session["amount_total"],
+                amount_capturable=0,
+                amount_received=0 if delayed else session["amount_total"],
+                currency=session["currency"],
+                customer=session["customer"],
+                description=order["name"],
+                metadata=dict(order["payment_intent_metadata"]),
+                receipt_email=session["customer_email"],
+                canceled_at=None,
+                last_payment_error=None,
+                next_action=None,
+                processing={"type": "card"} if delayed else None,
+                transfer_data=None,
+                status="processing" if delayed else "succeeded",
+                automatic_payment_methods=None,
+            )
+            intent["client_secret"] = f"{intent['id']}_secret_{_random(25)}"
+            self._state.payment_intents[intent["id"]] = intent
+            session.update(
+                status="complete",
+                payment_status="unpaid" if delayed else "paid",
+                payment_intent=intent["id"],
+                url=None,
+                customer_details={
+                    **self._fixtures["checkout.session"]["customer_details"],
+                    "email": session["customer_email"],
+                },
+            )
+            return copy.deepcopy(intent)
+
+    def settle_payment(self, session_id: str, *, succeeded: bool) -> dict[str, Any]:
+        """A delayed payment succeeds (session `paid`) or fails (stays `unpaid`).
+
+        Send `checkout.session.async_payment_succeeded` or
+        `checkout.session.async_payment_failed` about the session afterwards.
+        """
+        with self._lock:
+            session = self._state.sessions[session_id]
+            intent = self._state.payment_intents.get(session["payment_intent"] or "")
+            if intent is None or intent["status"] != "processing":
+                raise ValueError(f"checkout session {session_id} has nothing pending")
+            if succeeded:
+                session["payment_status"] = "paid"
+                intent.update(status="succeeded", amount_received=intent["amount"])
+            else:
+                intent.update(
+                    status="requires_payment_method",
+                    last_payment_error={
+                        "type": "card_error",
+                        "code": "payment_intent_payment_attempt_failed",
+                        "message": "The payment failed.",
+                    },
+                )
+            return copy.deepcopy(session)
+
+    def expire_checkout(self, session_id: str) -> dict[str, Any]:
+        """The session reaches its `expires_at` unpaid; send
+        `checkout.session.expired` about it afterwards."""
+        with self._lock:
+            session = self._open_session(session_id, None)
+            session.update(status="expired", url=None)
+            return copy.deepcopy(session)
+
+    def checkout_requests(self, mode: str | None = None) -> list[RecordedRequest]:
+        """The requests that created checkout sessions (of `mode`, if given)."""
+        with self._lock:
+            return [
+                r
+                for r in self.requests
+                if (r.method, r.path) == ("POST", "/v1/checkout/sessions")
+                and (mode is None or r.params.get("mode") == mode)
+            ]
+
+    def _open_session(self, session_id: str, mode: str | None) -> dict[str, Any]:
+        session = self._state.sessions.get(session_id)
+        if session is None:
+            raise KeyError(f"no checkout session {session_id!r}")
+        if mode is not None and session["mode"] != mode:
+            raise ValueError(f"checkout session {session_id} is not in {mode} mode")
+        if session["status"] != "open":
+            raise ValueError(f"checkout session {session_id} is {session['status']}")
+        return session
 
     def create_completed_checkout(
         self,
@@ -999,11 +1122,13 @@ class FakeStripe:
         return intent
 
     def _create_checkout_session(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("mode") == "payment":
+            return self._create_payment_session(params)
         if params.get("mode") != "subscription":
             raise _ApiError(
                 400,
                 "The fake Stripe server supports checkout sessions in "
-                "mode=subscription only.",
+                "mode=subscription and mode=payment only.",
                 param="mode",
             )
         for name in ("success_url", "customer"):
@@ -1074,6 +1199,170 @@ class FakeStripe:
             raise _missing("checkout.session", id)
         return session
 
+    def _create_payment_session(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A one-time payment: one line item priced inline with `price_data`."""
+        if not params.get("success_url"):
+            raise _ApiError(
+                400, "Missing required param: success_url.", param="success_url"
+            )
+        if params.get("customer"):
+            self._live_customer(params["customer"], param="customer")
+        items = params.get("line_items") or []
+        if not isinstance(items, list) or len(items) != 1:
+            raise _ApiError(
+                400,
+                "The fake takes exactly one line item in payment mode.",
+                param="line_items",
+            )
+        name, unit_amount, currency, quantity = self._inline_item(items[0])
+        amount = unit_amount * quantity
+        minimum = MINIMUM_CHARGE.get(currency, 50)
+        if amount < minimum:
+            raise _ApiError(
+                400,
+                "The Checkout Session's total amount due must add up to at least "
+                f"{minimum} {currency} (in the currency's minor unit).",
+                code="amount_too_small",
+                param="line_items",
+            )
+        created = self.now()
+        expires_at = self._expires_at(params.get("expires_at"), created)
+        session = self._copy("checkout.session")
+        session_id = f"cs_test_{_random(58)}"
+        session.update(
+            id=session_id,
+            created=created,
+            expires_at=expires_at,
+            mode="payment",
+            status="open",
+            payment_status="unpaid",
+            customer=params.get("customer"),
+            customer_creation=None if params.get("customer") else "if_required",
+            customer_email=params.get("customer_email"),
+            customer_details=None,
+            client_reference_id=params.get("client_reference_id"),
+            metadata=dict(params.get("metadata") or {}),
+            success_url=params["success_url"],
+            cancel_url=params.get("cancel_url"),
+            url=f"https://checkout.stripe.com/c/pay/{session_id}",
+            currency=currency,
+            amount_subtotal=amount,
+            amount_total=amount,
+            total_details={"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+            payment_intent=None,
+            subscription=None,
+            invoice=None,
+            after_expiration=None,
+            shipping_address_collection=None,
+            shipping_cost=None,
+            currency_conversion=None,
+            collected_information=None,
+            payment_method_collection=None,
+        )
+        self._state.sessions[session_id] = session
+        intent_data = params.get("payment_intent_data") or {}
+        self._state.session_orders[session_id] = {
+            "name": name,
+            "quantity": quantity,
+            "payment_intent_metadata": dict(intent_data.get("metadata") or {}),
+        }
+        return session
+
+    @staticmethod
+    def _inline_item(item: Any) -> tuple[str, int, str, int]:
+        """Name, unit amount, currency and quantity of a `price_data` line item."""
+        prefix = "line_items[0]"
+        if not isinstance(item, dict):
+            raise _ApiError(400, f"Invalid object: {prefix}.", param=prefix)
+        if "price" in item:
+            raise _ApiError(
+                400,
+                "The fake prices payment-mode line items inline only; use "
+                f"{prefix}[price_data].",
+                param=f"{prefix}[price]",
+            )
+        data = item.get("price_data")
+        if not isinstance(data, dict):
+            raise _ApiError(
+                400,
+                f"Missing required param: {prefix}[price_data].",
+                param=f"{prefix}[price_data]",
+            )
+        product = data.get("product_data")
+        fields = {
+            "currency": data.get("currency"),
+            "unit_amount": data.get("unit_amount"),
+            "product_data][name": product.get("name")
+            if isinstance(product, dict)
+            else None,
+        }
+        for key, value in fields.items():
+            if not value:
+                param = f"{prefix}[price_data][{key}]"
+                raise _ApiError(400, f"Missing required param: {param}.", param=param)
+        unit_amount = _integer(
+            fields["unit_amount"], f"{prefix}[price_data][unit_amount]"
+        )
+        if "quantity" not in item:
+            raise _ApiError(
+                400,
+                f"Missing required param: {prefix}[quantity].",
+                param=f"{prefix}[quantity]",
+            )
+        quantity = _integer(item["quantity"], f"{prefix}[quantity]")
+        if quantity < 1:
+            raise _ApiError(
+                400, "Invalid positive integer", param=f"{prefix}[quantity]"
+            )
+        currency = str(fields["currency"])
+        if currency != currency.lower() or len(currency) != 3:
+            raise _ApiError(
+                400,
+                f"Invalid currency: {currency}.",
+                param=f"{prefix}[price_data][currency]",
+            )
+        return str(fields["product_data][name"]), unit_amount, currency, quantity
+
+    def _expires_at(self, value: Any, created: int) -> int:
+        """Stripe takes an expiry from 30 minutes to 24 hours after creation."""
+        if value is None:
+            return created + DAY
+        at = _integer(value, "expires_at")
+        if at < created + 30 * 60:
+            raise _ApiError(
+                400,
+                "The `expires_at` timestamp must be at least 30 minutes from "
+                "Checkout Session creation.",
+                param="expires_at",
+            )
+        if at > created + DAY:
+            raise _ApiError(
+                400,
+                "The `expires_at` timestamp must be less than 24 hours from "
+                "Checkout Session creation.",
+                param="expires_at",
+            )
+        return at
+
+    def _expire_checkout_session(
+        self, params: dict[str, Any], id: str
+    ) -> dict[str, Any]:
+        session = self._get_checkout_session(params, id)
+        if session["status"] != "open":
+            raise _ApiError(
+                400,
+                'Only Checkout Sessions with a status in ["open"] can be expired. '
+                f'This Checkout Session has a status of "{session["status"]}".',
+            )
+        session.update(status="expired", url=None)
+        return session
+
+    def _get_payment_intent(self, params: dict[str, Any], id: str) -> dict[str, Any]:
+        intent = self._state.payment_intents.get(id)
+        if intent is None:
+            raise _missing("payment_intent", id)
+        return intent
+
     def _get_subscription(self, params: dict[str, Any], id: str) -> dict[str, Any]:
         return self._subscription(id)
 
@@ -1136,6 +1425,7 @@ class FakeStripe:
             self._state.payment_methods,
             self._state.setup_intents,
             self._state.sessions,
+            self._state.payment_intents,
             self._state.subscriptions,
             self._state.invoices,
             self._state.prices,
@@ -1354,6 +1644,13 @@ class FakeStripe:
             cancel_at=item["current_period_end"] if cancel else None,
             canceled_at=self.now() if cancel else None,
         )
+
+
+def _integer(value: Any, param: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise _ApiError(400, f"Invalid integer: {value}", param=param) from None
 
 
 def _boolean(value: Any, param: str) -> bool:

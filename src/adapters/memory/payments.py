@@ -175,13 +175,22 @@ class LocalPaymentGateway:
         if isinstance(earlier, Payment):
             return earlier
         payment = Payment(
-            id=_local_id("cs"), url=None, complete=True, reference=request.reference
+            id=_local_id("cs"),
+            url=None,
+            complete=True,
+            reference=request.reference,
+            amount=request.amount,
+            currency=request.currency.upper(),
         )
         self._payments[payment.id] = payment
         self._replies[request.idempotency_key] = payment
         return payment
 
     async def retrieve_payment(self, payment_id: str) -> Payment | None:
+        return self._payments.get(payment_id)
+
+    async def expire_payment(self, payment_id: str) -> Payment | None:
+        """Local payments are complete at once, so there is nothing to end."""
         return self._payments.get(payment_id)
 
     async def retrieve_subscription(

@@ -290,6 +290,27 @@ class StripeGateway:
             raise
         return _payment(session.to_dict())
 
+    async def expire_payment(self, payment_id: str) -> Payment | None:
+        """Expire the Checkout Session; one that is no longer open is returned as is."""
+        if not payment_id:
+            return None
+        try:
+            with _stripe_errors("checkout.sessions.expire"):
+                session = await self._client.v1.checkout.sessions.expire_async(
+                    payment_id
+                )
+        except stripe.InvalidRequestError as error:
+            if _missing(error):
+                return None
+            log.info(
+                "stripe.payment.not_expired",
+                session=payment_id,
+                request_id=error.request_id,
+            )
+            return await self.retrieve_payment(payment_id)
+        log.info("stripe.payment.expired", session=payment_id)
+        return _payment(session.to_dict())
+
     # -- subscriptions -------------------------------------------------------
 
     async def retrieve_subscription(
@@ -626,14 +647,15 @@ def _payment(data: Mapping[str, Any]) -> Payment:
     Only the metadata names the registration: a subscription checkout's
     client reference is an account id and must never be taken for one.
     """
-    metadata = data.get("metadata")
-    reference = (
-        metadata.get("registration_id") if isinstance(metadata, Mapping) else None
-    )
+    amount = data.get("amount_total")
+    currency = data.get("currency")
     return Payment(
         id=str(data.get("id")),
         url=data.get("url"),
         complete=data.get("status") == "complete"
         and data.get("payment_status") in ("paid", "no_payment_required"),
-        reference=uuid_or_none(reference),
+        reference=uuid_or_none(mapping(data.get("metadata")).get("registration_id")),
+        amount=amount if isinstance(amount, int) else None,
+        currency=currency.upper() if isinstance(currency, str) else None,
+        expired=data.get("status") == "expired",
     )

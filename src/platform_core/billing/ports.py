@@ -206,18 +206,30 @@ class PaymentRequest:
 
 @dataclass(frozen=True, slots=True)
 class Payment:
-    """A one-time payment's checkout; `reference` is the request's."""
+    """A one-time payment's checkout; `reference` is the request's.
+
+    `complete` means the money was collected; `expired` that the checkout can
+    no longer be paid. `amount` (minor units) and `currency` are what the
+    provider charges or charged.
+    """
 
     id: str
     url: str | None
     complete: bool
     reference: UUID | None = None
+    amount: int | None = None
+    currency: str | None = None
+    expired: bool = False
 
 
 class PaymentListener(Protocol):
-    """Told when a one-time payment's checkout completed; true the first time."""
+    """Told what became of one-time payments' checkouts; true the first time."""
 
     async def payment_completed(self, payment: Payment) -> bool: ...
+
+    async def payment_failed(self, payment: Payment) -> bool:
+        """The checkout expired or its payment failed; what it held is released."""
+        ...
 
 
 class PaymentGateway(Protocol):
@@ -247,6 +259,14 @@ class PaymentGateway(Protocol):
         ...
 
     async def retrieve_payment(self, payment_id: str) -> Payment | None: ...
+
+    async def expire_payment(self, payment_id: str) -> Payment | None:
+        """End an open checkout so it can no longer be paid.
+
+        Returns the checkout's final state, which is complete when the payment
+        arrived first; None if the provider does not know it.
+        """
+        ...
 
     async def retrieve_subscription(
         self, current: GatewaySubscription

@@ -68,6 +68,13 @@ _SUBSCRIPTION_EVENTS = frozenset(
         "invoice.payment_failed",
     }
 )
+_PAYMENT_EVENTS: dict[str, bool] = {
+    "checkout.session.completed": True,
+    "checkout.session.async_payment_succeeded": True,
+    "checkout.session.expired": False,
+    "checkout.session.async_payment_failed": False,
+}
+"""Checkout events about one-time payments: true when they report a success."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,20 +556,41 @@ class BillingService:
         return EventOutcome(event.id, outcome)
 
     async def _one_time_payment(self, event: GatewayEvent) -> EventOutcome | None:
-        """Hand a completed payment-mode checkout to the payment listener."""
+        """Hand a payment-mode checkout's outcome to the payment listener.
+
+        Redeliveries are told apart by the event id, recorded once the listener
+        acted; an event that changed nothing the first time is `ignored`.
+        """
+        succeeded = _PAYMENT_EVENTS.get(event.type)
         if (
             self.payment_listener is None
-            or event.type != "checkout.session.completed"
+            or succeeded is None
             or not event.checkout_session_id
         ):
             return None
         payment = await self._gateway.retrieve_payment(event.checkout_session_id)
         if payment is None or payment.reference is None:
             return None
-        applied = await self.payment_listener.payment_completed(payment)
-        outcome = "applied" if applied else "duplicate"
+        if succeeded:
+            applied = await self.payment_listener.payment_completed(payment)
+        elif payment.complete:
+            applied = False
+        else:
+            applied = await self.payment_listener.payment_failed(payment)
+
+        async def record(uow: UnitOfWork, mails: Mails) -> bool:
+            return await uow.gateway_events.record(
+                event.id, event.type, self._clock.now()
+            )
+
+        first = await self._write(record)
+        outcome = "applied" if applied else "ignored" if first else "duplicate"
         log.info(
-            "billing.event.handled", event_id=event.id, type=event.type, outcome=outcome
+            "billing.event.handled",
+            event_id=event.id,
+            type=event.type,
+            outcome=outcome,
+            payment_ref=payment.id,
         )
         return EventOutcome(event.id, outcome)
 

@@ -26,7 +26,12 @@ from platform_core.events.ports import RegistrationCounts
 from platform_core.events.service import own_event
 from platform_core.identity.model import ClientInfo, Principal
 from platform_core.shared.clock import Clock
-from platform_core.shared.errors import Conflict, FieldErrors, NotFound
+from platform_core.shared.errors import (
+    Conflict,
+    FieldErrors,
+    NotFound,
+    refuse_read_only,
+)
 from platform_core.uow import UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
@@ -135,12 +140,7 @@ class CustomFieldService:
         client: ClientInfo | None = None,
     ) -> CustomField:
         """Change a field; its type and options stay put once people answered it."""
-        unknown = sorted(set(changes) - EDITABLE)
-        if unknown:
-            errors = FieldErrors()
-            for name in unknown:
-                errors.add(name, "read_only", "This attribute cannot be changed here.")
-            errors.raise_if_any()
+        refuse_read_only(changes, EDITABLE)
         values = dict(changes)
         for name in ("label", "help_text"):
             if isinstance(values.get(name), str):

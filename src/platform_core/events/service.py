@@ -38,7 +38,13 @@ from platform_core.files.service import MediaFiles
 from platform_core.identity.model import ClientInfo, Principal
 from platform_core.outbox.ports import MessageDispatcher
 from platform_core.shared.clock import Clock
-from platform_core.shared.errors import Conflict, FieldErrors, NotConfigured, NotFound
+from platform_core.shared.errors import (
+    Conflict,
+    FieldErrors,
+    NotConfigured,
+    NotFound,
+    refuse_read_only,
+)
 from platform_core.shared.pagination import Page, PageRequest
 from platform_core.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -237,12 +243,7 @@ class EventService:
         client: ClientInfo | None = None,
     ) -> Event:
         """Change any editable field; the whole event must still be valid."""
-        unknown = sorted(set(changes) - EDITABLE)
-        if unknown:
-            errors = FieldErrors()
-            for name in unknown:
-                errors.add(name, "read_only", "This field cannot be changed here.")
-            errors.raise_if_any()
+        refuse_read_only(changes, EDITABLE)
         async with self._uow() as uow:
             event = await self._own(uow, actor, event_id)
             _refuse_if_cancelled(event)
@@ -402,12 +403,7 @@ class EventService:
         session_id: UUID,
         changes: Mapping[str, Any],
     ) -> EventSession:
-        unknown = sorted(set(changes) - {"title", "starts_at", "ends_at"})
-        if unknown:
-            errors = FieldErrors()
-            for name in unknown:
-                errors.add(name, "read_only", "This field cannot be changed here.")
-            errors.raise_if_any()
+        refuse_read_only(changes, {"title", "starts_at", "ends_at"})
         async with self._uow() as uow:
             event, session = await self._own_session(uow, actor, event_id, session_id)
             _refuse_if_cancelled(event)

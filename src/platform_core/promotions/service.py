@@ -37,6 +37,7 @@ from platform_core.shared.errors import (
     FieldErrors,
     NotFound,
     ValidationFailed,
+    refuse_read_only,
 )
 from platform_core.shared.pagination import Page, PageRequest
 from platform_core.uow import UnitOfWork, UnitOfWorkFactory
@@ -187,12 +188,7 @@ class PromotionService:
         client: ClientInfo | None = None,
     ) -> PromoCode:
         """Change any editable field; the whole code must still be valid."""
-        unknown = sorted(set(changes) - EDITABLE)
-        if unknown:
-            errors = FieldErrors()
-            for name in unknown:
-                errors.add(name, "read_only", "This field cannot be changed here.")
-            errors.raise_if_any()
+        refuse_read_only(changes, EDITABLE)
         mails = Mails()
         async with self._uow() as uow:
             await self._entitlements.require_in(

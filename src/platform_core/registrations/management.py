@@ -7,7 +7,7 @@ import enum
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NoReturn
 from uuid import UUID
 
@@ -15,7 +15,6 @@ import structlog
 from email_validator import EmailNotValidError, validate_email
 
 from platform_core.audit.service import write_audit
-from platform_core.billing.ledger import Mails
 from platform_core.events.custom_fields import CustomFieldService
 from platform_core.events.fields import CustomField
 from platform_core.events.model import Event, EventStatus
@@ -30,14 +29,12 @@ from platform_core.identity.model import (
 from platform_core.notifications.model import MailMessage
 from platform_core.outbox.ports import MessageDispatcher
 from platform_core.outbox.service import enqueue_mail
+from platform_core.registrations.handover import AfterCommit, SeatHandover
 from platform_core.registrations.mails import (
     EventDetails,
     cancellation_mail,
     event_details,
     offer_expired_mail,
-    offer_mail,
-    payment_due_mail,
-    promoted_mail,
 )
 from platform_core.registrations.model import (
     Registration,
@@ -46,7 +43,7 @@ from platform_core.registrations.model import (
     RegistrationStatus,
 )
 from platform_core.registrations.ports import DuplicateRegistration
-from platform_core.registrations.seats import EventFull, hand_on_seat, place
+from platform_core.registrations.seats import EventFull, place
 from platform_core.shared.clock import Clock
 from platform_core.shared.errors import (
     Conflict,
@@ -65,7 +62,6 @@ NOTE_MAX = 2_000
 NAME_MAX = 150
 EXPORT_BATCH = 1_000
 EXPIRY_BATCH = 100
-DEFAULT_PAYMENT_HOLD = timedelta(minutes=15)
 
 EDITABLE = frozenset({"status", "answers", "note"})
 """What an organizer may change on a registration."""
@@ -231,16 +227,14 @@ class RegistrationAdminService:
         clock: Clock,
         dispatcher: MessageDispatcher,
         *,
-        frontend_url: str,
+        handover: SeatHandover,
         calendar: CalendarRenderer | None = None,
-        payment_hold: timedelta = DEFAULT_PAYMENT_HOLD,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._dispatcher = dispatcher
-        self._frontend_url = frontend_url.rstrip("/")
+        self._handover = handover
         self._calendar = calendar
-        self._payment_hold = payment_hold
 
     # -- reading -----------------------------------------------------------
 
@@ -475,7 +469,7 @@ class RegistrationAdminService:
         note = _check_note(changes["note"]) if "note" in changes else None
         target = _status(changes["status"]) if "status" in changes else None
         now = self._clock.now()
-        mails = Mails()
+        mails = AfterCommit()
         async with self._uow() as uow:
             event, current = await self._own(uow, actor, event_id, registration_id)
             if target is not None and target is not current.status:
@@ -520,6 +514,7 @@ class RegistrationAdminService:
             (row,) = await self._rows(uow, event, [changed])
             await uow.commit()
         await self._dispatcher.dispatch(mails.ids)
+        await self._handover.collect_payments(mails)
         return row
 
     async def _move(
@@ -532,7 +527,7 @@ class RegistrationAdminService:
         now: datetime,
         actor: Principal,
         client: ClientInfo | None,
-        mails: Mails,
+        mails: AfterCommit,
     ) -> Registration:
         allowed = TRANSITIONS[current.status]
         if target not in allowed:
@@ -568,7 +563,7 @@ class RegistrationAdminService:
     ) -> RegistrationRow:
         """Cancel; a seat it held goes to the next in line. Twice changes nothing."""
         now = self._clock.now()
-        mails = Mails()
+        mails = AfterCommit()
         async with self._uow() as uow:
             event, current = await self._own(uow, actor, event_id, registration_id)
             await uow.event_seats.lock(event.id)
@@ -587,6 +582,7 @@ class RegistrationAdminService:
             (row,) = await self._rows(uow, event, [current])
             await uow.commit()
         await self._dispatcher.dispatch(mails.ids)
+        await self._handover.collect_payments(mails)
         return row
 
     async def promote(
@@ -604,7 +600,7 @@ class RegistrationAdminService:
         lets the event go over its capacity.
         """
         now = self._clock.now()
-        mails = Mails()
+        mails = AfterCommit()
         async with self._uow() as uow:
             event, current = await self._own(uow, actor, event_id, registration_id)
             await uow.event_seats.lock(event.id)
@@ -628,6 +624,7 @@ class RegistrationAdminService:
             (row,) = await self._rows(uow, event, [promoted])
             await uow.commit()
         await self._dispatcher.dispatch(mails.ids)
+        await self._handover.collect_payments(mails)
         return row
 
     async def remove_from_waitlist(
@@ -642,7 +639,7 @@ class RegistrationAdminService:
         Removing someone already cancelled changes nothing.
         """
         now = self._clock.now()
-        mails = Mails()
+        mails = AfterCommit()
         async with self._uow() as uow:
             event, current = await self._own(uow, actor, event_id, registration_id)
             await uow.event_seats.lock(event.id)
@@ -667,6 +664,7 @@ class RegistrationAdminService:
             )
             await uow.commit()
         await self._dispatcher.dispatch(mails.ids)
+        await self._handover.collect_payments(mails)
 
     # -- offers --------------------------------------------------------------
 
@@ -679,7 +677,7 @@ class RegistrationAdminService:
         email is the registration's, may accept; anyone else gets not found.
         """
         now = self._clock.now()
-        mails = Mails()
+        mails = AfterCommit()
         async with self._uow() as uow:
             current = await self._mine(uow, actor, registration_id)
             event = await uow.events.get(current.event_id)
@@ -710,13 +708,18 @@ class RegistrationAdminService:
                 accepted,
                 client,
             )
-            await self._seat_mail(uow, event, accepted, now, mails)
+            await self._handover.seated_in(uow, event, accepted, mails)
             await uow.commit()
         await self._dispatcher.dispatch(mails.ids)
+        await self._handover.collect_payments(mails)
         log.info(
             "registrations.waitlist.offer_accepted", registration_id=str(current.id)
         )
-        return accepted
+        if not mails.payments_due:
+            return accepted
+        async with self._uow() as uow:
+            paid = await uow.registrations.get(accepted.id)
+        return paid or accepted
 
     async def expire_offers(self) -> int:
         """Offers that ran out pass to the next in line; how many ran out."""
@@ -739,7 +742,7 @@ class RegistrationAdminService:
                 return expired
 
     async def _expire_offer(self, registration_id: UUID, now: datetime) -> int:
-        mails = Mails()
+        mails = AfterCommit()
         async with self._uow() as uow:
             current = await uow.registrations.get(registration_id)
             event = None if current is None else await uow.events.get(current.event_id)
@@ -767,6 +770,7 @@ class RegistrationAdminService:
             )
             await uow.commit()
         await self._dispatcher.dispatch(mails.ids)
+        await self._handover.collect_payments(mails)
         log.info(
             "registrations.waitlist.offer_expired",
             registration_id=str(registration_id),
@@ -785,7 +789,7 @@ class RegistrationAdminService:
         now: datetime,
         actor: Principal | None,
         client: ClientInfo | None,
-        mails: Mails,
+        mails: AfterCommit,
         *,
         action: str = "registrations.registration.cancelled",
     ) -> Registration:
@@ -795,13 +799,6 @@ class RegistrationAdminService:
         changed.hold_expires_at = None
         changed.offer_expires_at = None
         await self._write(uow, current, changed)
-        if current.promo_code_id is not None and await uow.promo_codes.give_back(
-            current.promo_code_id
-        ):
-            log.info(
-                "promotions.promo_code.given_back",
-                promo_code_id=str(current.promo_code_id),
-            )
         await self._audit(
             uow, action, actor, changed, client, from_status=current.status.value
         )
@@ -819,8 +816,9 @@ class RegistrationAdminService:
             event_id=str(event.id),
             from_status=current.status.value,
         )
-        if current.holds_seat:
-            await self._hand_on(uow, event, now, actor, client, mails)
+        await self._handover.seat_freed(
+            uow, event, current, now, mails, actor=actor, client=client
+        )
         return changed
 
     async def _promote(
@@ -832,7 +830,7 @@ class RegistrationAdminService:
         now: datetime,
         actor: Principal,
         client: ClientInfo | None,
-        mails: Mails,
+        mails: AfterCommit,
         ignore_capacity: bool,
     ) -> Registration:
         """Confirm a waitlisted registration; a live offer already holds its seat."""
@@ -858,7 +856,7 @@ class RegistrationAdminService:
             by="organizer",
             ignore_capacity=ignore_capacity,
         )
-        await self._seat_mail(uow, event, changed, now, mails)
+        await self._handover.seated_in(uow, event, changed, mails)
         log.info(
             "registrations.waitlist.promoted",
             registration_id=str(current.id),
@@ -866,67 +864,6 @@ class RegistrationAdminService:
             by="organizer",
         )
         return changed
-
-    async def _hand_on(
-        self,
-        uow: UnitOfWork,
-        event: Event,
-        now: datetime,
-        actor: Principal | None,
-        client: ClientInfo | None,
-        mails: Mails,
-    ) -> None:
-        """A freed seat: promote or offer it to the next in line, else free it."""
-        if event.status is EventStatus.CANCELLED or now >= event.ends_at:
-            await uow.event_seats.release(event.id)
-            return
-        offer = (
-            None
-            if event.waitlist_offer_hours is None
-            else timedelta(hours=event.waitlist_offer_hours)
-        )
-        seat_status = (
-            RegistrationStatus.CONFIRMED
-            if event.price == 0
-            else RegistrationStatus.PENDING_PAYMENT
-        )
-        got = await hand_on_seat(
-            uow,
-            event,
-            now,
-            seat_status=seat_status,
-            hold=self._payment_hold,
-            offer=offer,
-        )
-        if got is None:
-            return
-        if got.status is RegistrationStatus.PENDING_PAYMENT and not got.amount:
-            free = replace(
-                got,
-                status=RegistrationStatus.CONFIRMED,
-                hold_expires_at=None,
-                confirmed_at=now,
-            )
-            await self._write(uow, got, free)
-            got = free
-        if got.offer_expires_at is not None:
-            action = "registrations.waitlist.offered"
-            details = await self._details(uow, event, now)
-            await self._mail(
-                uow,
-                offer_mail(got, details, self._link(got.id), got.offer_expires_at),
-                mails,
-            )
-        else:
-            action = "registrations.waitlist.promoted"
-            await self._seat_mail(uow, event, got, now, mails)
-        await self._audit(uow, action, actor, got, client, by="waitlist")
-        log.info(
-            action,
-            registration_id=str(got.id),
-            event_id=str(event.id),
-            by="waitlist",
-        )
 
     def _seated(
         self, registration: Registration, event: Event, now: datetime
@@ -938,34 +875,13 @@ class RegistrationAdminService:
             registration.confirmed_at = now
         else:
             registration.status = RegistrationStatus.PENDING_PAYMENT
-            registration.hold_expires_at = now + self._payment_hold
+            registration.hold_expires_at = now + self._handover.payment_hold
         return registration
-
-    def _link(self, registration_id: UUID) -> str:
-        return f"{self._frontend_url}/registrations/{registration_id}"
 
     async def _details(
         self, uow: UnitOfWork, event: Event, now: datetime
     ) -> EventDetails:
         return await event_details(uow, event, now=now, calendar=self._calendar)
-
-    async def _seat_mail(
-        self,
-        uow: UnitOfWork,
-        event: Event,
-        registration: Registration,
-        now: datetime,
-        mails: Mails,
-    ) -> None:
-        """Tell someone a seat is now theirs, or held for them until they pay."""
-        details = await self._details(uow, event, now)
-        if registration.status is RegistrationStatus.PENDING_PAYMENT:
-            message = payment_due_mail(
-                registration, details, self._link(registration.id)
-            )
-        else:
-            message = promoted_mail(registration, details)
-        await self._mail(uow, message, mails)
 
     @staticmethod
     async def _write(
@@ -979,7 +895,9 @@ class RegistrationAdminService:
                 code="registration_changed",
             )
 
-    async def _mail(self, uow: UnitOfWork, message: MailMessage, mails: Mails) -> None:
+    async def _mail(
+        self, uow: UnitOfWork, message: MailMessage, mails: AfterCommit
+    ) -> None:
         mails.ids.append(await enqueue_mail(uow.outbox, message, self._clock))
 
     @staticmethod

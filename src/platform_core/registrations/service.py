@@ -28,6 +28,7 @@ from platform_core.outbox.ports import MessageDispatcher
 from platform_core.outbox.service import enqueue_mail
 from platform_core.promotions.model import Quote
 from platform_core.registrations import mails
+from platform_core.registrations.handover import AfterCommit, SeatHandover
 from platform_core.registrations.model import (
     Registration,
     RegistrationFilter,
@@ -35,7 +36,7 @@ from platform_core.registrations.model import (
     RegistrationStatus,
 )
 from platform_core.registrations.ports import DuplicateRegistration
-from platform_core.registrations.seats import hand_on_seat, place
+from platform_core.registrations.seats import place
 from platform_core.shared.clock import Clock
 from platform_core.shared.errors import (
     Conflict,
@@ -161,6 +162,23 @@ _CLOSED_WHY = {
 }
 
 
+def _note_late_payment(registration: Registration, payment: Payment) -> None:
+    """Log money collected for a registration that no longer waits for it."""
+    if (
+        registration.status is RegistrationStatus.CONFIRMED
+        and registration.payment_ref == payment.id
+    ):
+        return
+    log.warning(
+        "registrations.payment.unmatched",
+        registration_id=str(registration.id),
+        status=registration.status.value,
+        payment_ref=payment.id,
+        amount=payment.amount,
+        currency=payment.currency,
+    )
+
+
 def _clean_name(errors: FieldErrors, name: str, value: str | None) -> str:
     text = (value or "").strip()
     if not text:
@@ -206,6 +224,13 @@ class RegistrationService:
         self._promo_codes = promo_codes
         self._policy = policy or RegistrationPolicy()
         self._calendar = calendar
+        self.handover = SeatHandover(
+            clock,
+            frontend_url=self._policy.frontend_url,
+            payment_hold=self._policy.payment_hold,
+            calendar=calendar,
+            checkout=self,
+        )
 
     # -- registering -------------------------------------------------------
 
@@ -247,6 +272,7 @@ class RegistrationService:
                 currency=event.currency,
                 source=RegistrationSource.PUBLIC,
             )
+            await uow.event_seats.lock(event.id)
             if form.promo_code is not None and form.promo_code.strip():
                 applied = await self._promo_codes.apply_in(
                     uow, event, form.promo_code, email
@@ -321,10 +347,10 @@ class RegistrationService:
         sent = Mails()
         async with self._uow() as uow:
             registration = await uow.registrations.get(payment.reference)
-            if (
-                registration is None
-                or registration.status is not RegistrationStatus.PENDING_PAYMENT
-            ):
+            if registration is None:
+                return False
+            if registration.status is not RegistrationStatus.PENDING_PAYMENT:
+                _note_late_payment(registration, payment)
                 return False
             event = await uow.events.get(registration.event_id)
             if event is None:
@@ -360,6 +386,30 @@ class RegistrationService:
         )
         return True
 
+    async def payment_failed(self, payment: Payment) -> bool:
+        """Release the seat of a checkout that expired or whose payment failed.
+
+        True the first time; a registration that is no longer waiting for this
+        payment is left alone.
+        """
+        if payment.complete or payment.reference is None:
+            return False
+        async with self._uow() as uow:
+            registration = await uow.registrations.get(payment.reference)
+        if (
+            registration is None
+            or registration.status is not RegistrationStatus.PENDING_PAYMENT
+            or registration.payment_ref not in (None, payment.id)
+        ):
+            return False
+        log.info(
+            "registrations.payment.failed",
+            registration_id=str(registration.id),
+            payment_ref=payment.id,
+            expired=payment.expired,
+        )
+        return await self._release_hold(registration.id, self._clock.now())
+
     async def expire_holds(self) -> JobSummary:
         """Release the seats of payments not made in time to the next in line."""
         now = self._clock.now()
@@ -368,11 +418,30 @@ class RegistrationService:
         pending = [r for r in expired if r.status is RegistrationStatus.PENDING_PAYMENT]
         released = 0
         for registration in pending:
-            if await self._release_hold(registration.id, now):
+            if await self._end_hold(registration, now):
                 released += 1
         if released:
             log.info("registrations.holds.expired", released=released)
         return JobSummary("expire-holds", examined=len(pending), changed=released)
+
+    async def _end_hold(self, registration: Registration, now: datetime) -> bool:
+        """End the checkout at the provider, then release the seat unless it was
+        paid in time; if the provider cannot be reached the seat is released
+        anyway and a late payment is logged when it arrives."""
+        if registration.payment_ref is not None:
+            try:
+                payment = await self._gateway.expire_payment(registration.payment_ref)
+            except DomainError as error:
+                log.warning(
+                    "registrations.payment.expire_failed",
+                    registration_id=str(registration.id),
+                    payment_ref=registration.payment_ref,
+                    error=error.code,
+                )
+            else:
+                if payment is not None and payment.complete:
+                    return await self.payment_completed(payment)
+        return await self._release_hold(registration.id, now)
 
     async def _start_payment(
         self, view: RegistrationView, event: Event, *, release_on_failure: bool = True
@@ -416,7 +485,7 @@ class RegistrationService:
         return replace(await self._view(registration.id), checkout_url=payment.url)
 
     async def _release_hold(self, registration_id: UUID, now: datetime) -> bool:
-        sent = Mails()
+        sent = AfterCommit()
         async with self._uow() as uow:
             registration = await uow.registrations.get(registration_id)
             if (
@@ -439,7 +508,7 @@ class RegistrationService:
                 registration.id, RegistrationStatus.PENDING_PAYMENT, released
             ):
                 return False
-            promoted = await self._after_leaving(uow, event, registration, now, sent)
+            await self.handover.seat_freed(uow, event, registration, now, sent)
             await self._audit(
                 uow, "registrations.registration.hold_expired", None, released, None
             )
@@ -454,7 +523,7 @@ class RegistrationService:
             await uow.commit()
         await self._dispatcher.dispatch(sent.ids)
         log.info("registrations.hold.released", registration_id=str(registration_id))
-        await self._collect_payment(promoted, event)
+        await self.handover.collect_payments(sent)
         return True
 
     # -- an attendee's registrations ---------------------------------------
@@ -484,7 +553,7 @@ class RegistrationService:
 
         Cancelling again changes nothing.
         """
-        sent = Mails()
+        sent = AfterCommit()
         async with self._uow() as uow:
             registration = await self._own(uow, actor, registration_id)
             event = await uow.events.get(registration.event_id)
@@ -513,7 +582,9 @@ class RegistrationService:
                 stored = await uow.registrations.get(registration.id)
                 assert stored is not None
                 return await self._view_in(uow, stored)
-            promoted = await self._after_leaving(uow, event, registration, now, sent)
+            await self.handover.seat_freed(
+                uow, event, registration, now, sent, actor=actor, client=client
+            )
             await self._audit(
                 uow,
                 "registrations.registration.cancelled",
@@ -535,89 +606,16 @@ class RegistrationService:
             registration_id=str(registration.id),
             event_id=str(event.id),
         )
-        await self._collect_payment(promoted, event)
+        await self.handover.collect_payments(sent)
         return RegistrationView(cancelled, _card(event), None)
 
-    async def _after_leaving(
-        self,
-        uow: UnitOfWork,
-        event: Event,
-        left: Registration,
-        now: datetime,
-        sent: Mails,
-    ) -> Registration | None:
-        """Give back the code's use and pass a freed seat to the next in line.
-
-        On a paid event the next in line gets a payment hold (and is mailed a
-        checkout after commit) unless their code made the seat free.
-        """
-        if left.promo_code_id is not None:
-            await self._promo_codes.give_back_in(uow, left.promo_code_id)
-        if not left.holds_seat:
-            return None
-        paid = event.price > 0
-        promoted = await hand_on_seat(
-            uow,
-            event,
-            now,
-            seat_status=(
-                RegistrationStatus.PENDING_PAYMENT
-                if paid
-                else RegistrationStatus.CONFIRMED
-            ),
-            hold=self._policy.payment_hold if paid else None,
-        )
-        if promoted is None:
-            return None
-        if (
-            promoted.status is RegistrationStatus.PENDING_PAYMENT
-            and not promoted.amount
-        ):
-            free = replace(
-                promoted,
-                status=RegistrationStatus.CONFIRMED,
-                hold_expires_at=None,
-                confirmed_at=now,
-            )
-            await uow.registrations.change_status(
-                promoted.id, RegistrationStatus.PENDING_PAYMENT, free
-            )
-            promoted = free
-        await self._audit(
-            uow,
-            "registrations.waitlist.promoted",
-            None,
-            promoted,
-            None,
-            freed_by=str(left.id),
-        )
-        if promoted.status is RegistrationStatus.CONFIRMED:
-            details = await self._details(uow, event, calendar=True)
-            sent.ids.append(
-                await enqueue_mail(
-                    uow.outbox, mails.promoted_mail(promoted, details), self._clock
-                )
-            )
-        log.info(
-            "registrations.waitlist.promoted",
-            registration_id=str(promoted.id),
-            event_id=str(event.id),
-            status=promoted.status.value,
-        )
-        return promoted
-
-    async def _collect_payment(
-        self, promoted: Registration | None, event: Event
-    ) -> None:
-        """Start the checkout of someone promoted onto a paid seat, and mail it."""
-        if (
-            promoted is None
-            or promoted.status is not RegistrationStatus.PENDING_PAYMENT
-        ):
+    async def collect_payment(self, registration: Registration, event: Event) -> None:
+        """Start the checkout of a seat held for someone, and mail it."""
+        if registration.status is not RegistrationStatus.PENDING_PAYMENT:
             return
         try:
             view = await self._start_payment(
-                RegistrationView(promoted, _card(event), None),
+                RegistrationView(registration, _card(event), None),
                 event,
                 release_on_failure=False,
             )
@@ -626,7 +624,7 @@ class RegistrationService:
             # job passes the seat on.
             log.warning(
                 "registrations.payment.start_failed",
-                registration_id=str(promoted.id),
+                registration_id=str(registration.id),
                 error=error.code,
             )
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -94,6 +95,14 @@ class FieldErrors:
     def raise_if_any(self, detail: str = "The request has invalid fields.") -> None:
         if self.items:
             raise ValidationFailed(detail, errors=list(self.items))
+
+
+def refuse_read_only(changes: Iterable[str], editable: Collection[str]) -> None:
+    """Raise ValidationFailed naming every changed field that is not editable."""
+    errors = FieldErrors()
+    for name in sorted(set(changes) - set(editable)):
+        errors.add(name, "read_only", "This field cannot be changed here.")
+    errors.raise_if_any()
 
 
 class ProviderUnavailable(DomainError):

@@ -9,6 +9,7 @@ import pytest
 from adapters.memory import ManualClock, RecordingDispatcher
 from platform_core.events.model import Event, EventStatus
 from platform_core.identity.model import Principal, User
+from platform_core.registrations.handover import SeatHandover
 from platform_core.registrations.management import (
     PersonInput,
     RegistrationAdminService,
@@ -24,11 +25,12 @@ PEOPLE = 6
 
 
 def admin_service(uow_factory: UnitOfWorkFactory) -> RegistrationAdminService:
+    clock = ManualClock(NOW)
     return RegistrationAdminService(
         uow_factory,
-        ManualClock(NOW),
+        clock,
         RecordingDispatcher(),
-        frontend_url="https://app.test",
+        handover=SeatHandover(clock, frontend_url="https://app.test"),
     )
 
 

@@ -1,0 +1,198 @@
+"""A freed seat's way to the next in line, the same for attendees and organizers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+from uuid import UUID
+
+import structlog
+
+from platform_core.audit.service import write_audit
+from platform_core.billing.ledger import Mails
+from platform_core.events.model import Event, EventStatus
+from platform_core.events.ports import CalendarRenderer
+from platform_core.identity.model import ClientInfo, Principal
+from platform_core.outbox.service import enqueue_mail
+from platform_core.registrations import mails
+from platform_core.registrations.model import Registration, RegistrationStatus
+from platform_core.registrations.seats import hand_on_seat
+from platform_core.shared.clock import Clock
+from platform_core.uow import UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_PAYMENT_HOLD = timedelta(minutes=15)
+
+
+class Checkout(Protocol):
+    """Starts the payment of a seat held for someone, after the hold is committed."""
+
+    async def collect_payment(self, registration: Registration, event: Event) -> None:
+        """Start the checkout and tell the registrant; failures leave the hold."""
+        ...
+
+
+@dataclass(slots=True)
+class AfterCommit(Mails):
+    """What a transaction leaves for after its commit: mails and checkouts."""
+
+    payments_due: list[tuple[Registration, Event]] = field(default_factory=list)
+
+
+class SeatHandover:
+    """Passes a seat someone gave up on, by the event's rules, in their transaction."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        frontend_url: str,
+        payment_hold: timedelta = DEFAULT_PAYMENT_HOLD,
+        calendar: CalendarRenderer | None = None,
+        checkout: Checkout | None = None,
+    ) -> None:
+        self._clock = clock
+        self._frontend_url = frontend_url.rstrip("/")
+        self._payment_hold = payment_hold
+        self._calendar = calendar
+        self.checkout = checkout
+
+    @property
+    def payment_hold(self) -> timedelta:
+        return self._payment_hold
+
+    def link(self, registration_id: UUID) -> str:
+        """Where a registrant sees their registration, e.g. to accept an offer."""
+        return f"{self._frontend_url}/registrations/{registration_id}"
+
+    async def seat_freed(
+        self,
+        uow: UnitOfWork,
+        event: Event,
+        left: Registration,
+        now: datetime,
+        after: AfterCommit,
+        *,
+        actor: Principal | None = None,
+        client: ClientInfo | None = None,
+    ) -> Registration | None:
+        """Give back the code use of `left`; the seat it held goes to the next in line.
+
+        The caller holds the event's seat counter and has already ended the
+        claim of `left`. An event with offers offers the seat; otherwise the
+        next in line is promoted, onto a payment hold on a paid event unless
+        their price is zero. A cancelled or ended event takes the seat back.
+        Returns who got the seat; a payment hold waits in `after` for
+        `collect_payments` once the transaction committed.
+        """
+        if left.promo_code_id is not None and await uow.promo_codes.give_back(
+            left.promo_code_id
+        ):
+            log.info(
+                "promotions.promo_code.given_back",
+                promo_code_id=str(left.promo_code_id),
+            )
+        if not left.holds_seat:
+            return None
+        if event.status is EventStatus.CANCELLED or now >= event.ends_at:
+            await uow.event_seats.release(event.id)
+            return None
+        paid = event.price > 0
+        got = await hand_on_seat(
+            uow,
+            event,
+            now,
+            seat_status=(
+                RegistrationStatus.PENDING_PAYMENT
+                if paid
+                else RegistrationStatus.CONFIRMED
+            ),
+            hold=self._payment_hold if paid else None,
+            offer=(
+                None
+                if event.waitlist_offer_hours is None
+                else timedelta(hours=event.waitlist_offer_hours)
+            ),
+        )
+        if got is None:
+            return None
+        if got.status is RegistrationStatus.PENDING_PAYMENT and not got.amount:
+            free = replace(
+                got,
+                status=RegistrationStatus.CONFIRMED,
+                hold_expires_at=None,
+                confirmed_at=now,
+            )
+            await uow.registrations.change_status(
+                got.id, RegistrationStatus.PENDING_PAYMENT, free
+            )
+            got = free
+        if got.offer_expires_at is not None:
+            action = "registrations.waitlist.offered"
+            details = await self._details(uow, event, calendar=False)
+            message = mails.offer_mail(
+                got, details, self.link(got.id), got.offer_expires_at
+            )
+            after.ids.append(await enqueue_mail(uow.outbox, message, self._clock))
+        else:
+            action = "registrations.waitlist.promoted"
+            await self.seated_in(uow, event, got, after)
+        await write_audit(
+            uow.audit,
+            action,
+            at=now,
+            actor_id=None if actor is None else actor.user_id,
+            target_type="registration",
+            target_id=got.id,
+            client=client,
+            event_id=str(event.id),
+            status=got.status.value,
+            by="waitlist",
+            freed_by=str(left.id),
+        )
+        log.info(
+            action,
+            registration_id=str(got.id),
+            event_id=str(event.id),
+            status=got.status.value,
+            by="waitlist",
+        )
+        return got
+
+    async def seated_in(
+        self,
+        uow: UnitOfWork,
+        event: Event,
+        registration: Registration,
+        after: AfterCommit,
+    ) -> None:
+        """Someone now has a seat: mail it, or queue the checkout of its payment."""
+        if registration.status is RegistrationStatus.PENDING_PAYMENT:
+            after.payments_due.append((registration, event))
+            return
+        details = await self._details(uow, event, calendar=True)
+        after.ids.append(
+            await enqueue_mail(
+                uow.outbox, mails.promoted_mail(registration, details), self._clock
+            )
+        )
+
+    async def collect_payments(self, after: AfterCommit) -> None:
+        """Start the checkouts of the payment holds a committed transaction made."""
+        if self.checkout is None:
+            return
+        for registration, event in after.payments_due:
+            await self.checkout.collect_payment(registration, event)
+
+    async def _details(
+        self, uow: UnitOfWork, event: Event, *, calendar: bool
+    ) -> mails.EventDetails:
+        return await mails.event_details(
+            uow,
+            event,
+            now=self._clock.now(),
+            calendar=self._calendar if calendar else None,
+            url=f"{self._frontend_url}/events/{event.slug}",
+        )
