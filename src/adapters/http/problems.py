@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -45,13 +46,36 @@ _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
 ]
 
 
+MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "code"})
+"""The problem document's own members; no error field may take their place."""
+
+EXTRA_PREFIX = "extra_"
+
+
+def _members(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The error's fields as document members, clashing names moved aside.
+
+    A field named like one of MEMBERS is kept under `extra_<name>` (with more
+    prefixes until the name is free), so it never replaces the document's own.
+    """
+    taken = MEMBERS | {name for name in extra if name not in MEMBERS}
+    members: dict[str, Any] = {}
+    for name, value in extra.items():
+        free = name
+        while free in MEMBERS or (free != name and free in taken):
+            free = EXTRA_PREFIX + free
+        taken = taken | {free}
+        members[free] = value
+    return members
+
+
 def _problem(
     status: int,
     code: str,
     detail: str,
     *,
     headers: dict[str, str] | None = None,
-    **extra: Any,
+    extra: Mapping[str, Any] | None = None,
 ) -> ProblemDetailsException:
     return ProblemDetailsException(
         status_code=status,
@@ -59,14 +83,14 @@ def _problem(
         title=HTTPStatus(status).phrase,
         detail=detail,
         headers=headers,
-        extra={"code": code, **extra},
+        extra={**_members(extra or {}), "code": code},
     )
 
 
 def domain_error_to_problem(error: DomainError) -> ProblemDetailsException:
     status = next((s for kind, s in _STATUS_BY_ERROR if isinstance(error, kind)), 400)
     headers: dict[str, str] = {}
-    extra = dict(error.extra)
+    extra: dict[str, Any] = dict(error.extra)
     if isinstance(error, ValidationFailed) and error.errors:
         extra["errors"] = [
             {"field": e.field, "code": e.code, "message": e.message}
@@ -77,7 +101,9 @@ def domain_error_to_problem(error: DomainError) -> ProblemDetailsException:
         extra["retry_after"] = error.retry_after
     if isinstance(error, AuthenticationFailed):
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
-    return _problem(status, error.code, error.detail, headers=headers or None, **extra)
+    return _problem(
+        status, error.code, error.detail, headers=headers or None, extra=extra
+    )
 
 
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
@@ -125,7 +151,7 @@ def validation_to_problem(error: ValidationException) -> ProblemDetailsException
         400,
         "validation_error",
         "The request body or parameters are not valid.",
-        errors=errors,
+        extra={"errors": errors},
     )
 
 

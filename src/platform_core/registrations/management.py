@@ -608,7 +608,7 @@ class RegistrationAdminService:
             if current.status is not RegistrationStatus.WAITLISTED:
                 raise NotWaitlisted(
                     f"The registration is {current.status.value}, not waitlisted.",
-                    status=current.status.value,
+                    registration_status=current.status.value,
                 )
             promoted = await self._promote(
                 uow,
@@ -649,7 +649,7 @@ class RegistrationAdminService:
             if current.status is not RegistrationStatus.WAITLISTED:
                 raise NotWaitlisted(
                     f"The registration is {current.status.value}, not waitlisted.",
-                    status=current.status.value,
+                    registration_status=current.status.value,
                 )
             await self._cancel(
                 uow,

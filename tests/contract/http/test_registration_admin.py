@@ -415,6 +415,33 @@ class TestWaitlist:
             ("p4@example.org", 1)
         ]
 
+    @pytest.mark.parametrize(
+        ("method", "path"),
+        [("POST", "/waitlist/{uuid}/promote/"), ("DELETE", "/waitlist/{uuid}/")],
+    )
+    async def test_a_registration_not_waitlisted_is_a_conflict_problem(
+        self, api: Api, method: str, path: str
+    ) -> None:
+        ada = await organizer(api)
+        event = await an_event(api, ada, capacity=1, waitlist_enabled=True)
+        confirmed = (await bulk(api, ada, event, people(1, 2)))["results"][0]["uuid"]
+
+        response = await api.client.request(
+            method, base(event) + path.format(uuid=confirmed), headers=bearer(ada)
+        )
+
+        assert response.status_code == 409, response.text
+        assert response.headers["content-type"].startswith(PROBLEM)
+        problem = response.json()
+        assert problem["code"] == "not_waitlisted"
+        assert problem["type"] == "urn:platform:problem:not_waitlisted"
+        assert problem["status"] == 409
+        assert problem["registration_status"] == "confirmed"
+        assert await statuses(api, ada, event) == {
+            "p1@example.org": "confirmed",
+            "p2@example.org": "waitlisted",
+        }
+
     async def test_an_offer_is_accepted_by_the_registrant(self, api: Api) -> None:
         ada = await organizer(api)
         event = await an_event(
