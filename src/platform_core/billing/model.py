@@ -12,6 +12,9 @@ from platform_core.shared.errors import FieldErrors
 ATTENDEE_PLAN = "attendee"
 MAX_TRIAL_DAYS = 365
 MAX_AMOUNT = 100_000_000_00
+MAX_LIMIT = 1_000_000_000
+"""The largest finite limit per period; larger ones would not fit the counters."""
+MAX_SORT_ORDER = 1_000_000_000
 
 _CODE = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -94,6 +97,18 @@ class Plan:
         for name, value in self.limits.items():
             if value is not None and value < 0:
                 errors.add(f"limits.{name}", "negative", "A limit cannot be negative.")
+            elif value is not None and value > MAX_LIMIT:
+                errors.add(
+                    f"limits.{name}",
+                    "too_large",
+                    f"At most {MAX_LIMIT}; use null for unlimited.",
+                )
+        if not -MAX_SORT_ORDER <= self.sort_order <= MAX_SORT_ORDER:
+            errors.add(
+                "sort_order",
+                "out_of_range",
+                f"Between {-MAX_SORT_ORDER} and {MAX_SORT_ORDER}.",
+            )
         errors.raise_if_any("The plan is not valid.")
 
     def price_for(self, interval: Interval) -> Price | None:

@@ -226,3 +226,24 @@ class TestPlans:
 
         _, after = invoke(env, "plans", "list")
         assert after == before
+
+    def test_a_limit_too_large_for_the_counters_is_one_line_and_changes_nothing(
+        self, env: dict[str, str]
+    ) -> None:
+        invoke(env, "db", "upgrade")
+        _, before = invoke(env, "plans", "list")
+        document = (
+            '{"code": "organizer", "name": "Organizer",'
+            ' "prices": [{"interval": "month", "amount": 2900, "currency": "USD"}],'
+            ' "capabilities": ["organizer"],'
+            ' "limits": {"events_per_period": 100000000000000000000}}'
+        )
+
+        code, output = invoke(env, "plans", "upsert", "-", stdin=document)
+
+        assert code == 1
+        assert len(output.strip().splitlines()) == 1
+        assert output.startswith("error: ")
+        assert "limits.events_per_period: At most 1000000000" in output
+        _, after = invoke(env, "plans", "list")
+        assert after == before

@@ -352,3 +352,39 @@ class TestSeededCatalogue:
         assert any(
             plan.limit(Limit.EVENTS_PER_PERIOD) is not None for plan in organizer_plans
         )
+
+
+class TestBoundsMigration:
+    async def test_limits_and_orders_stored_before_the_bounds_are_brought_within(
+        self, empty_database_url: str
+    ) -> None:
+        upgrade_database(empty_database_url, "0011")
+        engine = create_engine(empty_database_url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    plans.update()
+                    .where(plans.c.code == "organizer")
+                    .values(
+                        limits={
+                            "events_per_period": 100000000000000000000,
+                            "courses": None,
+                            "registrations_per_event": 200,
+                        },
+                        sort_order=-(2**31),
+                    )
+                )
+
+            upgrade_database(empty_database_url)
+
+            async with sql_uow_factory(engine)() as uow:
+                organizer = await uow.plans.get("organizer")
+        finally:
+            await engine.dispose()
+        assert organizer is not None
+        assert organizer.limits == {
+            Limit.EVENTS_PER_PERIOD: 1_000_000_000,
+            Limit.COURSES: None,
+            Limit.REGISTRATIONS_PER_EVENT: 200,
+        }
+        assert organizer.sort_order == -1_000_000_000

@@ -4,7 +4,14 @@ import uuid
 
 import pytest
 
-from platform_core.billing.model import Capability, Interval, Limit, Plan, Price
+from platform_core.billing.model import (
+    MAX_LIMIT,
+    Capability,
+    Interval,
+    Limit,
+    Plan,
+    Price,
+)
 from platform_core.identity.model import Principal
 from platform_core.shared.errors import PermissionDenied, ValidationFailed
 from tests.support import Core
@@ -40,6 +47,11 @@ class TestPlanRules:
         assert not plan.allows(Capability.LMS)
         assert plan.price_for(Interval.YEAR) == Price(Interval.YEAR, 29000, "USD")
 
+    def test_the_largest_limit_is_allowed(self) -> None:
+        plan = a_plan(limits={Limit.EVENTS_PER_PERIOD: MAX_LIMIT})
+
+        assert plan.limit(Limit.EVENTS_PER_PERIOD) == 1_000_000_000
+
     @pytest.mark.parametrize(
         ("changes", "field"),
         [
@@ -59,6 +71,12 @@ class TestPlanRules:
             ({"trial_days": 400}, "trial_days"),
             ({"prices": (Price(Interval.MONTH, 10**23, "USD"),)}, "prices"),
             ({"limits": {Limit.COURSES: -1}}, "limits.courses"),
+            (
+                {"limits": {Limit.EVENTS_PER_PERIOD: 100000000000000000000}},
+                "limits.events_per_period",
+            ),
+            ({"limits": {Limit.COURSES: MAX_LIMIT + 1}}, "limits.courses"),
+            ({"sort_order": 2**31}, "sort_order"),
         ],
     )
     def test_an_invalid_plan_names_the_field(
