@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from platform_core.events.model import PRICE_MAX
+from platform_core.events.model import PRICE_MAX, check_instants
 from platform_core.shared.errors import FieldErrors
 from platform_core.shared.ids import new_id
 
@@ -144,7 +144,10 @@ class PromoCode:
         elif not 0 <= self.amount <= PRICE_MAX:
             errors.add("amount", "out_of_range", f"Between 0 and {PRICE_MAX}.")
         if (
-            self.valid_from is not None
+            check_instants(
+                errors, valid_from=self.valid_from, valid_until=self.valid_until
+            )
+            and self.valid_from is not None
             and self.valid_until is not None
             and self.valid_until <= self.valid_from
         ):

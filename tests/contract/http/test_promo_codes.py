@@ -141,6 +141,24 @@ class TestCreating:
             ),
             ({"events": ["not-a-uuid"]}, {"events[0]": "invalid"}),
             ({"times_used": 3}, {"times_used": "unknown_field"}),
+            ({"valid_until": "9999-12-31"}, {"valid_until": "out_of_range"}),
+            (
+                {"valid_until": "9999-12-31T23:00:00-05:00"},
+                {"valid_until": "out_of_range"},
+            ),
+            (
+                {"valid_from": "0001-01-01T00:00:00+05:00"},
+                {"valid_from": "out_of_range"},
+            ),
+            ({"valid_from": "1969-12-31"}, {"valid_from": "out_of_range"}),
+            ({"valid_until": "3000-01-01"}, {"valid_until": "out_of_range"}),
+            (
+                {
+                    "valid_from": "0001-01-01T00:00:00+05:00",
+                    "valid_until": "9999-12-31T23:00:00-05:00",
+                },
+                {"valid_from": "out_of_range", "valid_until": "out_of_range"},
+            ),
         ],
     )
     async def test_bad_input_is_a_400_naming_the_field(
@@ -255,6 +273,35 @@ class TestChanging:
         assert (body["discount_type"], body["amount"]) == ("fixed", "300")
         assert body["max_uses"] is None
         assert body["code"] == "SPRING25"
+
+    @pytest.mark.parametrize(
+        ("name", "value"),
+        [
+            ("valid_until", "9999-12-31"),
+            ("valid_until", "9999-12-31T23:00:00-05:00"),
+            ("valid_from", "0001-01-01T00:00:00+05:00"),
+            ("valid_from", "0001-01-01"),
+        ],
+    )
+    async def test_a_bound_outside_1970_to_2999_is_refused(
+        self, api: Api, name: str, value: str
+    ) -> None:
+        tokens = await organizer(api)
+        profile = await api.client.patch(
+            "/api/v1/users/me/organizer-profile/",
+            json={"timezone": "America/New_York"},
+            headers=bearer(tokens),
+        )
+        code = await new_code(api, tokens)
+
+        response = await api.client.patch(
+            f"{CODES}{code['uuid']}/", json={name: value}, headers=bearer(tokens)
+        )
+        shown = await api.client.get(f"{CODES}{code['uuid']}/", headers=bearer(tokens))
+
+        assert profile.status_code == 200, profile.text
+        assert field_errors(response) == {name: "out_of_range"}
+        assert shown.json()[name] is None
 
     async def test_response_fields_are_read_only(self, api: Api) -> None:
         tokens = await organizer(api)
