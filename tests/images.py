@@ -43,6 +43,19 @@ def jpeg_with_gps(orientation: int = 1, size: tuple[int, int] = (40, 20)) -> byt
     return image_bytes("JPEG", size, exif=gps_exif(orientation))
 
 
+def mpo_with_gps(orientation: int = 1, size: tuple[int, int] = (40, 20)) -> bytes:
+    """A JPEG carrying a second image (MPO), as phone cameras write them."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, RED).save(
+        buffer,
+        "MPO",
+        save_all=True,
+        append_images=[Image.new("RGB", size, BLUE)],
+        exif=gps_exif(orientation),
+    )
+    return buffer.getvalue()
+
+
 def png_with_text_and_icc() -> bytes:
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", SECRET)
@@ -52,6 +65,20 @@ def png_with_text_and_icc() -> bytes:
 
 def animated(image_format: str) -> bytes:
     frames = [Image.new("RGB", (16, 16), RED), Image.new("RGB", (16, 16), BLUE)]
+    buffer = io.BytesIO()
+    frames[0].save(
+        buffer, image_format, save_all=True, append_images=frames[1:], duration=100
+    )
+    return buffer.getvalue()
+
+
+def animated_mixed(image_format: str) -> bytes:
+    """An animation whose frames differ in mode and transparency."""
+    frames = [
+        Image.new("RGBA", (16, 16), (*RED, 128)),
+        Image.new("RGB", (16, 16), BLUE),
+        Image.new("L", (16, 16), 90),
+    ]
     buffer = io.BytesIO()
     frames[0].save(
         buffer, image_format, save_all=True, append_images=frames[1:], duration=100

@@ -1,7 +1,9 @@
 """Untrusted images decoded with Pillow and encoded again without metadata.
 
 The format comes from the content, never from a file name: only JPEG, PNG
-and WebP decoders are ever tried. Animated images keep their first frame.
+and WebP decoders are ever tried. Animated images keep their first frame, and
+so does an MPO (a JPEG carrying more images, as phone cameras write them),
+which is stored as a plain JPEG.
 """
 
 from __future__ import annotations
@@ -22,11 +24,19 @@ from platform_core.shared.errors import FieldError, ValidationFailed
 
 log = structlog.get_logger(__name__)
 
+_DECODERS = ("JPEG", "PNG", "WEBP")
+"""The only Pillow openers ever tried on uploaded content."""
 _FORMATS = {
     "JPEG": ImageFormat.JPEG,
+    "MPO": ImageFormat.JPEG,
     "PNG": ImageFormat.PNG,
     "WEBP": ImageFormat.WEBP,
 }
+"""What those openers may report, and the format each is stored in.
+
+The JPEG opener reports a JPEG that carries more images as MPO; its first
+image is an ordinary JPEG.
+"""
 _KEPT_MODES = {
     ImageFormat.JPEG: frozenset({"L", "RGB"}),
     ImageFormat.PNG: frozenset({"1", "L", "LA", "I", "I;16", "RGB", "RGBA"}),
@@ -41,6 +51,14 @@ _SAVE_OPTIONS: dict[ImageFormat, dict[str, int]] = {
 
 def _refusal(field: str, code: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, errors=[FieldError(field, code, message)])
+
+
+def _unsupported(field: str) -> ValidationFailed:
+    return _refusal(
+        field,
+        "unsupported_image_type",
+        "The file is not a JPEG, PNG or WebP image.",
+    )
 
 
 def _undecodable(field: str, error: Exception) -> ValidationFailed:
@@ -84,15 +102,11 @@ class PillowImageChecker:
 
     def _check(self, content: bytes, field: str) -> CheckedImage:
         try:
-            opened = Image.open(io.BytesIO(content), formats=list(_FORMATS))
+            opened = Image.open(io.BytesIO(content), formats=list(_DECODERS))
         except Image.DecompressionBombError as error:
             raise self._too_wide(field) from error
         except UnidentifiedImageError as error:
-            raise _refusal(
-                field,
-                "unsupported_image_type",
-                "The file is not a JPEG, PNG or WebP image.",
-            ) from error
+            raise _unsupported(field) from error
         # A recognised but damaged header fails as a decoder error, not as
         # an unknown format.
         except Exception as error:
@@ -101,7 +115,10 @@ class PillowImageChecker:
             width, height = opened.size
             if width > self._max_side or height > self._max_side:
                 raise self._too_wide(field)
-            image_format = _FORMATS[str(opened.format)]
+            image_format = _FORMATS.get(str(opened.format))
+            if image_format is None:
+                log.info("storage.image.unknown_format", format=str(opened.format))
+                raise _unsupported(field)
             try:
                 return _reencoded(opened, image_format)
             # Pillow's decoders answer malformed input with many kinds of

@@ -11,8 +11,10 @@ from platform_core.files.model import IMAGE_MAX_BYTES
 from tests.contract.http.conftest import Api, bearer
 from tests.images import (
     SECRET,
+    animated_mixed,
     image_bytes,
     jpeg_with_gps,
+    mpo_with_gps,
     noise_jpeg,
     opened,
     png_bomb,
@@ -111,6 +113,50 @@ class TestUploading:
         assert url.startswith(f"/media/events/{event}/")
         assert url.endswith(".jpg")
         assert await shown_image(api, ada, event) == url
+
+    async def test_a_phone_cameras_mpo_is_served_as_a_plain_jpeg(
+        self, api: Api, ada: dict[str, str], event: str
+    ) -> None:
+        response = await upload(api, ada, event, mpo_with_gps(orientation=6))
+
+        assert response.status_code == 200, response.text
+        url = response.json()["featured_image"]
+        assert url.endswith(".jpg")
+        served = await api.client.get(url)
+        assert served.headers["content-type"] == "image/jpeg"
+        image = opened(served.content)
+        assert image.format == "JPEG"
+        assert image.size == (20, 40)
+        assert getattr(image, "n_frames", 1) == 1
+        assert SECRET.encode() not in served.content
+
+    @pytest.mark.parametrize(
+        ("pillow_format", "content_type", "suffix"),
+        [("WEBP", "image/webp", ".webp"), ("PNG", "image/png", ".png")],
+    )
+    async def test_an_animation_is_served_as_its_first_frame(
+        self,
+        api: Api,
+        ada: dict[str, str],
+        event: str,
+        pillow_format: str,
+        content_type: str,
+        suffix: str,
+    ) -> None:
+        response = await upload(
+            api,
+            ada,
+            event,
+            animated_mixed(pillow_format),
+            name=f"anim{suffix}",
+            content_type=content_type,
+        )
+
+        assert response.status_code == 200, response.text
+        url = response.json()["featured_image"]
+        assert url.endswith(suffix)
+        served = await api.client.get(url)
+        assert getattr(opened(served.content), "n_frames", 1) == 1
 
     async def test_deleting_the_event_deletes_its_file(
         self, api: Api, ada: dict[str, str], event: str

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.contract.http.conftest import Api, bearer
-from tests.images import SECRET, image_bytes, jpeg_with_gps
+from tests.images import SECRET, image_bytes, jpeg_with_gps, mpo_with_gps, opened
 
 PROBLEM = "application/problem+json"
 PROFILE = "/api/v1/users/me/organizer-profile/"
@@ -195,6 +195,23 @@ class TestLogo:
         assert served.headers["x-content-type-options"] == "nosniff"
         assert SECRET.encode() not in served.content
         assert (await my_profile(api, ada))["logo"] == url
+
+    async def test_a_phone_cameras_mpo_logo_is_served_as_a_plain_jpeg(
+        self, api: Api, ada: dict[str, str]
+    ) -> None:
+        response = await api.client.post(
+            LOGO,
+            files={"logo": ("logo.jpg", mpo_with_gps(), "image/jpeg")},
+            headers=bearer(ada),
+        )
+
+        assert response.status_code == 200, response.text
+        url = response.json()["logo"]
+        assert url.endswith(".jpg")
+        served = await api.client.get(url)
+        assert served.headers["content-type"] == "image/jpeg"
+        assert opened(served.content).format == "JPEG"
+        assert SECRET.encode() not in served.content
 
     async def test_a_new_logo_deletes_the_old_file(
         self, api: Api, ada: dict[str, str]

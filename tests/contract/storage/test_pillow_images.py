@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from PIL import Image
 
+from adapters.storage import images
 from adapters.storage.images import PillowImageChecker
 from platform_core.files.model import IMAGE_MAX_BYTES, CheckedImage, ImageFormat
 from platform_core.shared.errors import ValidationFailed
@@ -13,9 +16,11 @@ from tests.images import (
     RED,
     SECRET,
     animated,
+    animated_mixed,
     gps_exif,
     image_bytes,
     jpeg_with_gps,
+    mpo_with_gps,
     opened,
     png_bomb,
     png_with_text_and_icc,
@@ -62,6 +67,27 @@ class TestAccepted:
         )
 
         assert checked.width == 6000
+
+    async def test_an_mpo_becomes_a_plain_jpeg_of_its_first_image(
+        self, checker: PillowImageChecker
+    ) -> None:
+        source = mpo_with_gps(orientation=6)
+        assert opened(source).format == "MPO"
+        assert SECRET.encode() in source
+
+        checked = await checker.check(source, field="image")
+
+        assert checked.format is ImageFormat.JPEG
+        assert (checked.width, checked.height) == (20, 40)
+        image = opened(checked.content)
+        assert image.format == "JPEG"
+        assert getattr(image, "n_frames", 1) == 1
+        assert SECRET.encode() not in checked.content
+        assert dict(image.getexif()) == {}
+        assert "mp" not in image.info
+        red, _, blue = image.getpixel((10, 20))  # type: ignore[misc]
+        assert abs(red - RED[0]) < 10
+        assert abs(blue - RED[2]) < 10
 
 
 class TestMetadata:
@@ -141,6 +167,30 @@ class TestConversions:
         assert image.mode == "RGBA"
         assert image.getpixel((0, 0))[3] == 0  # type: ignore[index]
 
+    @pytest.mark.parametrize(
+        "source",
+        [
+            pytest.param(lambda: animated_mixed("WEBP"), id="animated-webp-mixed"),
+            pytest.param(lambda: animated_mixed("PNG"), id="apng-mixed"),
+            pytest.param(
+                lambda: image_bytes("WEBP", mode="RGBA", color=(1, 2, 3, 0)),
+                id="transparent-webp",
+            ),
+            pytest.param(
+                lambda: image_bytes("PNG", mode="LA", color=(9, 0)), id="grey-alpha-png"
+            ),
+            pytest.param(
+                lambda: image_bytes("PNG", mode="I;16", color=300), id="16-bit-png"
+            ),
+        ],
+    )
+    async def test_other_shapes_of_the_accepted_types_are_stored(
+        self, checker: PillowImageChecker, source: Callable[[], bytes]
+    ) -> None:
+        checked = await checker.check(source(), field="image")
+
+        assert getattr(opened(checked.content), "n_frames", 1) == 1
+
 
 class TestRefused:
     async def test_text_is_not_an_image(self, checker: PillowImageChecker) -> None:
@@ -186,6 +236,13 @@ class TestRefused:
         content = truncated(image_bytes(pillow_format, (300, 200), color=None))
 
         assert await refusal(checker, content) == "invalid_image"
+
+    async def test_a_format_an_opener_reports_but_nothing_stores_is_refused(
+        self, checker: PillowImageChecker, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(images, "_DECODERS", (*images._DECODERS, "GIF"))
+
+        assert await refusal(checker, image_bytes("GIF")) == "unsupported_image_type"
 
     async def test_a_decompression_bomb_is_refused_before_decoding(
         self, checker: PillowImageChecker
