@@ -32,6 +32,7 @@ from platform_core.billing.subscription import (
 from platform_core.notifications.model import Notification
 from platform_core.outbox.service import enqueue_mail
 from platform_core.shared.clock import Clock
+from platform_core.shared.errors import Conflict
 from platform_core.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -40,6 +41,16 @@ UNLIMITED = 2**31 - 1
 """The count an unlimited quota is consumed against, so its use is still counted."""
 
 _FALLBACK_ATTENDEE = Plan(code=ATTENDEE_PLAN, name="Attendee", prices=())
+
+
+def already_subscribed(current: Subscription) -> Conflict:
+    """The refusal of a second subscription while `current` is live."""
+    return Conflict(
+        "You already have a subscription; change its plan with "
+        f"POST /api/v1/subscription/{current.id}/.",
+        code="already_subscribed",
+        subscription=str(current.id),
+    )
 
 
 @dataclass(slots=True)
@@ -172,11 +183,17 @@ class Ledger:
         mails: Mails,
         *,
         account_id: UUID | None = None,
+        exclusive: bool = False,
     ) -> Subscription | None:
         """Mirror the provider's state of a subscription; None if no account owns it.
 
         Applying the same state twice, or an older state after a newer one was
         retrieved, leaves one subscription as the provider last described it.
+        A subscription new here replaces the account's current one; with
+        `exclusive` a live paid current one is kept and `already_subscribed`
+        raised instead, decided in this transaction, so of concurrent starts
+        exactly one wins (the unique index on current subscriptions makes the
+        others retry and see it).
         """
         now = self._clock.now()
         known = await uow.subscriptions.get_by_external(state.id)
@@ -190,7 +207,9 @@ class Ledger:
                 return None
             if state.status is SubscriptionStatus.CANCELED:
                 return None
-            return await self._adopt(uow, owner, state, provider, mails)
+            return await self._adopt(
+                uow, owner, state, provider, mails, exclusive=exclusive
+            )
         if known.ended_at is not None:
             return known
         self._copy_state(known, state, now)
@@ -215,9 +234,18 @@ class Ledger:
         state: GatewaySubscription,
         provider: Provider,
         mails: Mails,
+        *,
+        exclusive: bool,
     ) -> Subscription:
         now = self._clock.now()
         previous = await uow.subscriptions.current_for(account_id)
+        if (
+            exclusive
+            and previous is not None
+            and previous.is_paid()
+            and previous.status.is_live
+        ):
+            raise already_subscribed(previous)
         if previous is not None:
             previous.status = SubscriptionStatus.CANCELED
             previous.ended_at = now

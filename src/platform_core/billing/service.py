@@ -12,7 +12,7 @@ import structlog
 
 from platform_core.audit.service import write_audit
 from platform_core.billing.entitlements import Entitlements
-from platform_core.billing.ledger import Ledger, Mails
+from platform_core.billing.ledger import Ledger, Mails, already_subscribed
 from platform_core.billing.mails import payment_failed, trial_ending
 from platform_core.billing.model import ATTENDEE_PLAN, Interval, Limit, Plan
 from platform_core.billing.ports import (
@@ -53,12 +53,6 @@ T = TypeVar("T")
 
 _ATTEMPTS = 3
 _BATCH = 100
-_LIVE = (
-    SubscriptionStatus.TRIALING,
-    SubscriptionStatus.ACTIVE,
-    SubscriptionStatus.PAST_DUE,
-    SubscriptionStatus.INCOMPLETE,
-)
 _SUBSCRIPTION_EVENTS = frozenset(
     {
         "customer.subscription.created",
@@ -198,13 +192,8 @@ class BillingService:
         """Start a plan: at once with the local gateway, else through a checkout."""
         plan, chosen = await self._chosen_plan(plan_code, interval)
         current = await self.subscription(actor)
-        if current.subscription.is_paid() and current.subscription.status in _LIVE:
-            raise Conflict(
-                "You already have a subscription; change its plan with "
-                f"POST /api/v1/subscription/{current.subscription.id}/.",
-                code="already_subscribed",
-                subscription=str(current.subscription.id),
-            )
+        if current.subscription.is_paid() and current.subscription.status.is_live:
+            raise already_subscribed(current.subscription)
         customer = await self._customer(actor.user_id)
         session = await self._gateway.start_checkout(
             CheckoutRequest(
@@ -223,6 +212,7 @@ class BillingService:
                 session.subscription,
                 account_id=actor.user_id,
                 audit=("billing.subscription.started", actor, client),
+                exclusive=True,
             )
             return CheckoutStarted(view=view, session_id=session.id)
         log.info("billing.checkout.started", session=session.id, plan=plan.code)
@@ -453,7 +443,7 @@ class BillingService:
         current = (await self.subscription(actor)).subscription
         paying = (
             current.is_paid()
-            and current.status in _LIVE
+            and current.status.is_live
             and not current.cancel_at_period_end
         )
         if paying and len(cards) == 1:
@@ -713,10 +703,16 @@ class BillingService:
         *,
         account_id: UUID | None = None,
         audit: tuple[str, Principal, ClientInfo | None] | None = None,
+        exclusive: bool = False,
     ) -> SubscriptionView:
         async def apply(uow: UnitOfWork, mails: Mails) -> SubscriptionView:
             subscription = await self.ledger.apply_gateway_state(
-                uow, state, self._gateway.provider, mails, account_id=account_id
+                uow,
+                state,
+                self._gateway.provider,
+                mails,
+                account_id=account_id,
+                exclusive=exclusive,
             )
             if subscription is None:
                 raise NotFound(

@@ -24,6 +24,11 @@ class SubscriptionStatus(enum.StrEnum):
         """Only a trialing or active subscription gives its plan's entitlements."""
         return self in (SubscriptionStatus.TRIALING, SubscriptionStatus.ACTIVE)
 
+    @property
+    def is_live(self) -> bool:
+        """Not over: a live paid subscription is one the account may be charged for."""
+        return self is not SubscriptionStatus.CANCELED
+
 
 class Provider(enum.StrEnum):
     """Who keeps a subscription's billing truth."""
