@@ -77,15 +77,17 @@ class SeatHandover:
         *,
         actor: Principal | None = None,
         client: ClientInfo | None = None,
-    ) -> Registration | None:
+    ) -> list[Registration]:
         """Give back the code use of `left`; the seat it held goes to the next in line.
 
         The caller holds the event's seat counter and has already ended the
-        claim of `left`. An event with offers offers the seat; otherwise the
-        next in line is promoted, onto a payment hold on a paid event unless
-        their price is zero. A cancelled or ended event takes the seat back.
-        Returns who got the seat; a payment hold waits in `after` for
-        `collect_payments` once the transaction committed.
+        claim of `left`. The seat goes back to the event first, so an event
+        taken past its capacity seats nobody until it is below it. An event
+        with offers offers a free seat; otherwise the next in line is
+        promoted, onto a payment hold on a paid event unless their price is
+        zero. A cancelled or ended event keeps the seat. Returns who got a
+        seat; a payment hold waits in `after` for `collect_payments` once the
+        transaction committed.
         """
         if left.promo_code_id is not None and await uow.promo_codes.give_back(
             left.promo_code_id
@@ -95,29 +97,54 @@ class SeatHandover:
                 promo_code_id=str(left.promo_code_id),
             )
         if not left.holds_seat:
-            return None
-        if event.status is EventStatus.CANCELLED or now >= event.ends_at:
+            return []
+        if not self._seats_move(event, now):
             await uow.event_seats.release(event.id)
-            return None
-        paid = event.price > 0
+            return []
+        seat_status, hold, offer = self._rules(event)
         got = await hand_on_seat(
-            uow,
-            event,
-            now,
-            seat_status=(
-                RegistrationStatus.PENDING_PAYMENT
-                if paid
-                else RegistrationStatus.CONFIRMED
-            ),
-            hold=self._payment_hold if paid else None,
-            offer=(
-                None
-                if event.waitlist_offer_hours is None
-                else timedelta(hours=event.waitlist_offer_hours)
-            ),
+            uow, event, now, seat_status=seat_status, hold=hold, offer=offer
         )
-        if got is None:
-            return None
+        return [
+            await self._moved_up(
+                uow, event, r, now, after, actor, client, freed_by=str(left.id)
+            )
+            for r in got
+        ]
+
+    @staticmethod
+    def _seats_move(event: Event, now: datetime) -> bool:
+        """Whether a free seat still goes to the waitlist: not once it is over."""
+        return event.status is not EventStatus.CANCELLED and now < event.ends_at
+
+    def _rules(
+        self, event: Event
+    ) -> tuple[RegistrationStatus, timedelta | None, timedelta | None]:
+        """The status, payment hold and offer time a seat from the waitlist gets."""
+        if event.price > 0:
+            seat_status, hold = RegistrationStatus.PENDING_PAYMENT, self._payment_hold
+        else:
+            seat_status, hold = RegistrationStatus.CONFIRMED, None
+        return (
+            seat_status,
+            hold,
+            None
+            if event.waitlist_offer_hours is None
+            else timedelta(hours=event.waitlist_offer_hours),
+        )
+
+    async def _moved_up(
+        self,
+        uow: UnitOfWork,
+        event: Event,
+        got: Registration,
+        now: datetime,
+        after: AfterCommit,
+        actor: Principal | None,
+        client: ClientInfo | None,
+        **details: object,
+    ) -> Registration:
+        """Mail, audit and log someone the waitlist gave a seat (or its offer)."""
         if got.status is RegistrationStatus.PENDING_PAYMENT and not got.amount:
             free = replace(
                 got,
@@ -131,9 +158,9 @@ class SeatHandover:
             got = free
         if got.offer_expires_at is not None:
             action = "registrations.waitlist.offered"
-            details = await self._details(uow, event, calendar=False)
+            event_details = await self._details(uow, event, calendar=False)
             message = mails.offer_mail(
-                got, details, self.link(got.id), got.offer_expires_at
+                got, event_details, self.link(got.id), got.offer_expires_at
             )
             after.ids.append(await enqueue_mail(uow.outbox, message, self._clock))
         else:
@@ -150,7 +177,7 @@ class SeatHandover:
             event_id=str(event.id),
             status=got.status.value,
             by="waitlist",
-            freed_by=str(left.id),
+            **details,
         )
         log.info(
             action,

@@ -58,25 +58,53 @@ async def hand_on_seat(
     seat_status: RegistrationStatus,
     hold: timedelta | None = None,
     offer: timedelta | None = None,
-) -> Registration | None:
-    """A seat someone gave up goes to the next in line, else back to the event.
+) -> list[Registration]:
+    """A seat someone gave up goes back to the event, then to whoever waits.
 
-    With `offer`, the next in line is offered the seat until `now + offer` and
-    stays waitlisted; otherwise they are promoted to `seat_status` (with a
-    payment hold until `now + hold` when given). Returns who got the seat. The
-    caller has already ended the leaving registration's claim on it.
+    The caller has already ended the leaving registration's claim on it. The
+    seat is given back first, so on an event taken past its capacity (an
+    organizer's `ignore_capacity`) nobody moves up until the seats taken are
+    below the capacity. Returns who got a seat, as `fill_seats` does.
     """
     await uow.event_seats.lock(event.id)
+    await uow.event_seats.release(event.id)
+    return await fill_seats(
+        uow, event, now, seat_status=seat_status, hold=hold, offer=offer
+    )
+
+
+async def fill_seats(
+    uow: UnitOfWork,
+    event: Event,
+    now: datetime,
+    *,
+    seat_status: RegistrationStatus,
+    hold: timedelta | None = None,
+    offer: timedelta | None = None,
+) -> list[Registration]:
+    """Give every free seat to the next in line, in order, while anyone waits.
+
+    Each seat is taken by the conditional `take`, which reads the event's
+    current capacity, so nobody is seated past it. With `offer`, the next in
+    line is offered the seat until `now + offer` and stays waitlisted;
+    otherwise they are promoted to `seat_status` (with a payment hold until
+    `now + hold` when given). Returns who got a seat, first in line first.
+    """
+    await uow.event_seats.lock(event.id)
+    seated: list[Registration] = []
     while (waiting := await uow.registrations.first_waiting(event.id)) is not None:
+        if not await uow.event_seats.take(event.id):
+            break
         promoted = _promoted(
             waiting, now, seat_status=seat_status, hold=hold, offer=offer
         )
         if await uow.registrations.change_status(
             waiting.id, RegistrationStatus.WAITLISTED, promoted
         ):
-            return promoted
-    await uow.event_seats.release(event.id)
-    return None
+            seated.append(promoted)
+        else:
+            await uow.event_seats.release(event.id)
+    return seated
 
 
 def _promoted(

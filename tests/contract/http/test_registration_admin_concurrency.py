@@ -130,3 +130,47 @@ async def test_the_same_cancellation_twice_at_once_promotes_once(
     assert statuses["p3@example.org"] is RegistrationStatus.CONFIRMED
     assert statuses["p4@example.org"] is RegistrationStatus.WAITLISTED
     assert await seats_taken(uow_factory, event) == CAPACITY
+
+
+async def test_seats_freed_at_once_on_an_overbooked_event_promote_only_below_capacity(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    organizer, event, admin = await full_event(uow_factory)
+    actor = as_organizer(organizer)
+    over = await admin.bulk_add(
+        actor,
+        event.id,
+        [PersonInput(f"p{n}@example.org", f"P{n}", "Person") for n in range(1, 5)],
+        ignore_capacity=True,
+    )
+    await admin.bulk_add(
+        actor,
+        event.id,
+        [PersonInput(f"p{n}@example.org", f"P{n}", "Person") for n in (5, 6)],
+    )
+    seated = [r.registration for r in over]
+    assert all(r is not None for r in seated)
+
+    await asyncio.gather(
+        *(admin.cancel_registration(actor, event.id, r.id) for r in seated[:2] if r)
+    )
+
+    statuses = await by_email(admin, actor, event)
+    assert [statuses[f"p{n}@example.org"] for n in range(3, 7)] == [
+        RegistrationStatus.CONFIRMED,
+        RegistrationStatus.CONFIRMED,
+        RegistrationStatus.WAITLISTED,
+        RegistrationStatus.WAITLISTED,
+    ]
+    assert await seats_taken(uow_factory, event) == CAPACITY
+
+    await asyncio.gather(
+        *(admin.cancel_registration(actor, event.id, r.id) for r in seated[2:] if r)
+    )
+
+    statuses = await by_email(admin, actor, event)
+    assert [statuses[f"p{n}@example.org"] for n in (5, 6)] == [
+        RegistrationStatus.CONFIRMED,
+        RegistrationStatus.CONFIRMED,
+    ]
+    assert await seats_taken(uow_factory, event) == CAPACITY

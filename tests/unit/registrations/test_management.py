@@ -461,6 +461,42 @@ class TestCancelling:
             RegistrationStatus.WAITLISTED
         )
 
+    @pytest.mark.parametrize("offer_hours", [None, 24])
+    async def test_on_an_overbooked_event_nobody_moves_up_until_a_seat_is_free(
+        self, world: World, offer_hours: int | None
+    ) -> None:
+        event = await world.event(
+            capacity=1, waitlist_enabled=True, waitlist_offer_hours=offer_hours
+        )
+        first, second = await world.add(event, 1, 2, ignore_capacity=True)
+        (third,) = await world.add(event, 3)
+        assert first.registration is not None
+        assert second.registration is not None
+        assert third.registration is not None
+        admin = world.platform.registration_admin
+
+        await admin.cancel_registration(world.ada, event.id, first.registration.id)
+
+        assert await world.statuses(event) == {
+            "person1@example.org": RegistrationStatus.CANCELLED,
+            "person2@example.org": RegistrationStatus.CONFIRMED,
+            "person3@example.org": RegistrationStatus.WAITLISTED,
+        }
+        assert (await world.row(event, third.registration.id)).registration == (
+            third.registration
+        )
+        assert await world.taken(event) == 1
+
+        await admin.cancel_registration(world.ada, event.id, second.registration.id)
+
+        moved_up = (await world.row(event, third.registration.id)).registration
+        if offer_hours is None:
+            assert moved_up.status is RegistrationStatus.CONFIRMED
+        else:
+            assert moved_up.status is RegistrationStatus.WAITLISTED
+            assert moved_up.offer_expires_at is not None
+        assert await world.taken(event) == 1
+
     async def test_cancelling_without_a_waitlist_frees_the_seat(
         self, world: World
     ) -> None:
