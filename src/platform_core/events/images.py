@@ -8,7 +8,7 @@ import structlog
 
 from platform_core.audit.service import write_audit
 from platform_core.events.model import Event
-from platform_core.events.service import own_event
+from platform_core.events.service import own_event, refuse_if_cancelled
 from platform_core.files.service import MediaFiles
 from platform_core.identity.model import ClientInfo, Principal
 from platform_core.shared.clock import Clock
@@ -36,17 +36,19 @@ class EventImageService:
     ) -> Event:
         """Check and store a new image; the old file goes once the change is committed.
 
-        Another organizer's event is not found, whatever the file; a refused
-        image changes nothing and the old image stays.
+        Another organizer's event is not found, whatever the file; a cancelled
+        event is refused before the file is read; a refused image changes
+        nothing and the old image stays.
         """
         async with self._uow() as uow:
-            await own_event(uow, actor, event_id)
+            refuse_if_cancelled(await own_event(uow, actor, event_id))
         key = await self._media.store_image(
             content, field="image", folder=f"events/{event_id}"
         )
         try:
             async with self._uow() as uow:
                 event = await own_event(uow, actor, event_id)
+                refuse_if_cancelled(event)
                 previous, event.featured_image = event.featured_image, key
                 event.updated_at = self._clock.now()
                 await uow.events.update(event)

@@ -246,7 +246,7 @@ class EventService:
         refuse_read_only(changes, EDITABLE)
         async with self._uow() as uow:
             event = await self._own(uow, actor, event_id)
-            _refuse_if_cancelled(event)
+            refuse_if_cancelled(event)
             changed = replace(event, **changes)
             changed.check()
             if changed.is_published:
@@ -376,7 +376,7 @@ class EventService:
     ) -> EventSession:
         async with self._uow() as uow:
             event = await self._own(uow, actor, event_id)
-            _refuse_if_cancelled(event)
+            refuse_if_cancelled(event)
             session = EventSession(
                 event_id=event.id,
                 title=data.title,
@@ -406,7 +406,7 @@ class EventService:
         refuse_read_only(changes, {"title", "starts_at", "ends_at"})
         async with self._uow() as uow:
             event, session = await self._own_session(uow, actor, event_id, session_id)
-            _refuse_if_cancelled(event)
+            refuse_if_cancelled(event)
             changed = replace(session, **changes, updated_at=self._clock.now())
             changed.check(event)
             await uow.event_sessions.update(changed)
@@ -559,7 +559,8 @@ class EventService:
         )
 
 
-def _refuse_if_cancelled(event: Event) -> None:
+def refuse_if_cancelled(event: Event) -> None:
+    """A cancelled event can no longer change: not its details, sessions or image."""
     if event.status is EventStatus.CANCELLED:
         raise Conflict(
             "The event is cancelled and can no longer be changed.",

@@ -358,6 +358,26 @@ class TestRefused:
         assert response.status_code == 400
         assert response.headers["content-type"].startswith(PROBLEM)
 
+    async def test_a_cancelled_event_takes_no_image(
+        self, api: Api, ada: dict[str, str], event: str
+    ) -> None:
+        old = (await upload(api, ada, event, image_bytes("PNG"))).json()[
+            "featured_image"
+        ]
+        cancelled = await api.client.post(
+            f"/api/v1/events/{event}/cancel/", headers=bearer(ada)
+        )
+        assert cancelled.status_code == 200, cancelled.text
+
+        response = await upload(api, ada, event, image_bytes("JPEG"))
+
+        assert response.status_code == 409, response.text
+        assert response.headers["content-type"].startswith(PROBLEM)
+        assert response.json()["code"] == "event_cancelled"
+        assert file_name(await shown_image(api, ada, event)) == file_name(old)
+        media = api.container.settings().resolved_media_dir / "events" / event
+        assert [p.name for p in media.iterdir()] == [file_name(old)]
+
 
 class TestAccess:
     async def test_another_organizers_event_is_not_found(

@@ -7,7 +7,12 @@ import dataclasses
 import pytest
 
 from adapters.memory import build_memory_platform
-from platform_core.shared.errors import NotConfigured, NotFound, ValidationFailed
+from platform_core.shared.errors import (
+    Conflict,
+    NotConfigured,
+    NotFound,
+    ValidationFailed,
+)
 from tests.images import SECRET, image_bytes, jpeg_with_gps, png_bomb, truncated
 from tests.support import CLIENT
 from tests.unit.profiles.conftest import World
@@ -66,6 +71,28 @@ class TestSettingTheImage:
             await images.set_featured_image(ada, event.id, content)
 
         assert [(e.field, e.code) for e in raised.value.errors] == [("image", code)]
+        kept = await world.core.platform.events.get_event(ada, event.id)
+        assert kept.featured_image == first.featured_image
+        assert list(world.adapters.storage.files) == [first.featured_image]
+
+
+class TestCancelledEvents:
+    @pytest.mark.parametrize(
+        "content", [image_bytes("PNG"), b"not an image"], ids=["valid", "invalid"]
+    )
+    async def test_a_cancelled_event_takes_no_image_and_keeps_its_own(
+        self, world: World, content: bytes
+    ) -> None:
+        ada = await world.organizer("ada@example.org")
+        event = await world.event(ada)
+        images = world.core.platform.event_images
+        first = await images.set_featured_image(ada, event.id, image_bytes("JPEG"))
+        await world.core.platform.events.cancel_event(ada, event.id)
+
+        with pytest.raises(Conflict) as raised:
+            await images.set_featured_image(ada, event.id, content)
+
+        assert raised.value.code == "event_cancelled"
         kept = await world.core.platform.events.get_event(ada, event.id)
         assert kept.featured_image == first.featured_image
         assert list(world.adapters.storage.files) == [first.featured_image]
