@@ -26,8 +26,8 @@ Python helpers drive what a person or Stripe would do outside the API:
 - `update_subscription(...)`, `advance_period(...)`: Stripe's billing moving on.
 - `create_invoice(subscription_id, legacy_shape=...)`: an invoice of either
   API shape, for invoice events.
-- `fail_next(...)`, `drop_next(...)`: the next requests get a 5xx or a closed
-  connection.
+- `fail_next(...)`, `drop_next(...)`: the next requests (or the next ones to
+  one path) get a 5xx or a closed connection.
 - `signed_event(type, object_id, secret)`: an event with the object's current
   state, signed exactly as Stripe signs webhooks (`Stripe-Signature`).
 - `requests`: every request received, with method, path, idempotency key and
@@ -164,6 +164,9 @@ _ALLOWED_PARAMS: dict[str, frozenset[str]] = {
         }
     ),
     "cancel_subscription": frozenset({"invoice_now", "prorate"}),
+    "list_subscriptions": frozenset(
+        {"customer", "price", "status", "limit", "starting_after", "ending_before"}
+    ),
 }
 
 
@@ -350,6 +353,7 @@ _ROUTES: list[_Route] = [
             "expire_checkout_session",
         ),
         ("GET", r"/v1/payment_intents/(?P<id>[^/]+)", "get_payment_intent"),
+        ("GET", r"/v1/subscriptions", "list_subscriptions"),
         ("GET", r"/v1/subscriptions/(?P<id>[^/]+)", "get_subscription"),
         ("POST", r"/v1/subscriptions/(?P<id>[^/]+)", "update_subscription"),
         ("DELETE", r"/v1/subscriptions/(?P<id>[^/]+)", "cancel_subscription"),
@@ -371,7 +375,7 @@ class FakeStripe:
         self._lock = threading.RLock()
         self._state = _State()
         self._frozen_at: int | None = None
-        self._failures: list[int | None] = []
+        self._failures: list[tuple[int | None, str | None]] = []
         self.requests: list[RecordedRequest] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -764,16 +768,19 @@ class FakeStripe:
             subscription["latest_invoice"] = invoice_id
             return copy.deepcopy(invoice)
 
-    def fail_next(self, count: int = 1, *, status: int = 500) -> None:
+    def fail_next(
+        self, count: int = 1, *, status: int = 500, path: str | None = None
+    ) -> None:
         """Answer the next `count` requests with `status`: an `api_error` for
-        5xx, a `rate_limit` for 429. The SDK retries 5xx on its own."""
+        5xx, a `rate_limit` for 429. The SDK retries 5xx on its own. With
+        `path`, only requests to that path count; others are served."""
         with self._lock:
-            self._failures.extend([status] * count)
+            self._failures.extend([(status, path)] * count)
 
     def drop_next(self, count: int = 1) -> None:
         """Close the connection of the next `count` requests without answering."""
         with self._lock:
-            self._failures.extend([None] * count)
+            self._failures.extend([(None, None)] * count)
 
     # -- webhooks ------------------------------------------------------------
 
@@ -854,8 +861,16 @@ class FakeStripe:
             except _ApiError as error:
                 self._record(method, path, key, {}, error.status, "error")
                 return error.status, error.body, {}
-            if self._failures:
-                failure = self._failures.pop(0)
+            due = next(
+                (
+                    index
+                    for index, (_, only) in enumerate(self._failures)
+                    if only is None or only == path
+                ),
+                None,
+            )
+            if due is not None:
+                failure, _ = self._failures.pop(due)
                 outcome = "dropped" if failure is None else "failed"
                 self._record(method, path, key, params, failure, outcome)
                 if failure is None:
@@ -1365,6 +1380,48 @@ class FakeStripe:
 
     def _get_subscription(self, params: dict[str, Any], id: str) -> dict[str, Any]:
         return self._subscription(id)
+
+    def _list_subscriptions(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first; without `status`, every one that is not canceled."""
+        status = params.get("status")
+        known = ("active", "all", "canceled", "ended", "incomplete")
+        known += ("incomplete_expired", "past_due", "paused", "trialing", "unpaid")
+        if status is not None and status not in known:
+            raise _ApiError(400, f"Invalid status: {status}", param="status")
+        limit = _integer(params.get("limit") or 10, "limit")
+        if not 1 <= limit <= 100:
+            raise _ApiError(
+                400, "Invalid limit: must be between 1 and 100", param="limit"
+            )
+
+        def matches(subscription: dict[str, Any]) -> bool:
+            current = subscription["status"]
+            if status is None:
+                return current != "canceled"
+            if status == "ended":
+                return current in ("canceled", "incomplete_expired")
+            return status in ("all", current)
+
+        newest_first = [
+            s
+            for s in reversed(self._state.subscriptions.values())
+            if matches(s)
+            and params.get("customer") in (None, s["customer"])
+            and params.get("price")
+            in (None, *(i["price"]["id"] for i in s["items"]["data"]))
+        ]
+        after = params.get("starting_after")
+        if after:
+            ids = [s["id"] for s in newest_first]
+            if after not in ids:
+                raise _missing("subscription", after, "starting_after")
+            newest_first = newest_first[ids.index(after) + 1 :]
+        return {
+            "object": "list",
+            "data": newest_first[:limit],
+            "has_more": len(newest_first) > limit,
+            "url": "/v1/subscriptions",
+        }
 
     def _update_subscription(self, params: dict[str, Any], id: str) -> dict[str, Any]:
         subscription = self._live_subscription(id)

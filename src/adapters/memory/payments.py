@@ -227,6 +227,12 @@ class LocalPaymentGateway:
             cancel_at_period_end=False,
         )
 
+    async def live_subscriptions(
+        self, customer_id: str
+    ) -> Sequence[GatewaySubscription]:
+        """None: the platform keeps local subscriptions, this gateway keeps none."""
+        return []
+
     async def list_cards(self, customer_id: str) -> Sequence[PaymentCard]:
         wallet = self._wallet(customer_id)
         return [

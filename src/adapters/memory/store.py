@@ -435,6 +435,19 @@ class MemoryBillingCustomerRepository:
                 return customer
         return None
 
+    async def with_provider(
+        self, provider: Provider, *, after: UUID | None, limit: int
+    ) -> Sequence[BillingCustomer]:
+        found = sorted(
+            (
+                c
+                for c in self._t.billing_customers.values()
+                if c.provider == provider and (after is None or c.account_id > after)
+            ),
+            key=lambda c: c.account_id,
+        )
+        return found[:limit]
+
     async def save(self, customer: BillingCustomer) -> None:
         for other in self._t.billing_customers.values():
             if (

@@ -993,6 +993,20 @@ class SqlBillingCustomerRepository:
     async def get_by_ref(self, customer_ref: str) -> BillingCustomer | None:
         return await self._one(billing_customers.c.customer_ref == customer_ref)
 
+    async def with_provider(
+        self, provider: Provider, *, after: UUID | None, limit: int
+    ) -> Sequence[BillingCustomer]:
+        # Account ids order like Python's UUIDs on both engines, as above.
+        statement = select(billing_customers).where(
+            billing_customers.c.provider == Provider(provider).value
+        )
+        if after is not None:
+            statement = statement.where(billing_customers.c.account_id > after)
+        result = await self._connection.execute(
+            statement.order_by(billing_customers.c.account_id).limit(limit)
+        )
+        return [_customer_from_row(row) for row in result.mappings()]
+
     async def save(self, customer: BillingCustomer) -> None:
         # One statement, so two concurrent first saves of an account do not
         # both insert; the later one replaces the earlier.

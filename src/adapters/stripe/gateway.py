@@ -54,6 +54,7 @@ STATUSES: Mapping[str, SubscriptionStatus] = {
 """Stripe's subscription statuses in the platform's terms."""
 
 CARD_LIST_PAGE = 100
+SUBSCRIPTION_LIST_PAGE = 100
 
 
 def build_stripe_client(
@@ -404,6 +405,36 @@ class StripeGateway:
             return state
         log.info("stripe.subscription.canceled", subscription=current.id)
         return self._subscription(canceled.to_dict())
+
+    async def live_subscriptions(
+        self, customer_id: str
+    ) -> Sequence[GatewaySubscription]:
+        """Stripe lists the subscriptions it has not canceled, newest first."""
+        if not customer_id:
+            return []
+        found: list[GatewaySubscription] = []
+        after: str | None = None
+        while True:
+            params: stripe.params.SubscriptionListParams = {
+                "customer": customer_id,
+                "limit": SUBSCRIPTION_LIST_PAGE,
+            }
+            if after:
+                params["starting_after"] = after
+            try:
+                with _stripe_errors("subscriptions.list"):
+                    page = await self._client.v1.subscriptions.list_async(params=params)
+            except stripe.InvalidRequestError as error:
+                if _missing(error):
+                    return []
+                raise
+            data = page.to_dict()
+            batch = [mapping(item) for item in data.get("data") or []]
+            found.extend(self._subscription(item) for item in batch)
+            if not data.get("has_more") or not batch:
+                break
+            after = id_of(batch[-1])
+        return [s for s in found if s.status is not SubscriptionStatus.CANCELED]
 
     # -- cards ---------------------------------------------------------------
 

@@ -53,11 +53,33 @@ def already_subscribed(current: Subscription) -> Conflict:
     )
 
 
+def gateway_view(subscription: Subscription) -> GatewaySubscription:
+    """A subscription as the payment gateway is told about it."""
+    return GatewaySubscription(
+        id=subscription.external_ref or "",
+        customer_id=subscription.customer_ref or "",
+        status=subscription.status,
+        current_period_start=subscription.current_period_start,
+        current_period_end=subscription.current_period_end,
+        plan_code=subscription.plan_code,
+        interval=subscription.interval,
+        item_id=subscription.item_ref,
+        trial_end=subscription.trial_end,
+        cancel_at_period_end=subscription.cancel_at_period_end,
+        canceled_at=subscription.canceled_at,
+        ended_at=subscription.ended_at,
+        account_id=subscription.account_id,
+    )
+
+
 @dataclass(slots=True)
 class Mails:
-    """Outbox ids of the mails a unit of work queued, to dispatch after commit."""
+    """What a unit of work leaves to do after commit: the outbox ids of the mails
+    it queued, to dispatch, and the provider subscriptions a new one superseded,
+    which the billing service cancels at the provider."""
 
     ids: list[UUID] = field(default_factory=list)
+    superseded: list[GatewaySubscription] = field(default_factory=list)
 
 
 class Ledger:
@@ -247,6 +269,13 @@ class Ledger:
         ):
             raise already_subscribed(previous)
         if previous is not None:
+            if (
+                previous.provider is provider
+                and previous.external_ref is not None
+                and not previous.periods_kept_here
+                and previous.status.is_live
+            ):
+                mails.superseded.append(gateway_view(previous))
             previous.status = SubscriptionStatus.CANCELED
             previous.ended_at = now
             previous.canceled_at = previous.canceled_at or now

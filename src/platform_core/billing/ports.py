@@ -103,6 +103,12 @@ class BillingCustomerRepository(Protocol):
 
     async def get_by_ref(self, customer_ref: str) -> BillingCustomer | None: ...
 
+    async def with_provider(
+        self, provider: Provider, *, after: UUID | None, limit: int
+    ) -> Sequence[BillingCustomer]:
+        """Customers at one provider, ordered by account id, after `after`."""
+        ...
+
     async def save(self, customer: BillingCustomer) -> None:
         """Insert or replace the account's customer record."""
         ...
@@ -292,6 +298,16 @@ class PaymentGateway(Protocol):
     async def cancel_now(
         self, current: GatewaySubscription, *, idempotency_key: str
     ) -> GatewaySubscription: ...
+
+    async def live_subscriptions(
+        self, customer_id: str
+    ) -> Sequence[GatewaySubscription]:
+        """The customer's subscriptions the provider has not ended, newest first.
+
+        The local gateway keeps no subscriptions of its own (the platform holds
+        their truth), so it lists none.
+        """
+        ...
 
     async def list_cards(self, customer_id: str) -> Sequence[PaymentCard]: ...
 

@@ -12,7 +12,12 @@ import structlog
 
 from platform_core.audit.service import write_audit
 from platform_core.billing.entitlements import Entitlements
-from platform_core.billing.ledger import Ledger, Mails, already_subscribed
+from platform_core.billing.ledger import (
+    Ledger,
+    Mails,
+    already_subscribed,
+    gateway_view,
+)
 from platform_core.billing.mails import payment_failed, trial_ending
 from platform_core.billing.model import ATTENDEE_PLAN, Interval, Limit, Plan
 from platform_core.billing.ports import (
@@ -53,6 +58,15 @@ T = TypeVar("T")
 
 _ATTEMPTS = 3
 _BATCH = 100
+_PAYING = frozenset(
+    {
+        SubscriptionStatus.TRIALING,
+        SubscriptionStatus.ACTIVE,
+        SubscriptionStatus.PAST_DUE,
+    }
+)
+"""Provider subscriptions that stand for a plan the customer took and pays for;
+an incomplete one (its first payment never went through) does not."""
 _SUBSCRIPTION_EVENTS = frozenset(
     {
         "customer.subscription.created",
@@ -195,6 +209,16 @@ class BillingService:
         if current.subscription.is_paid() and current.subscription.status.is_live:
             raise already_subscribed(current.subscription)
         customer = await self._customer(actor.user_id)
+        live = [
+            state
+            for state in await self._gateway.live_subscriptions(customer.customer_ref)
+            if state.status in _PAYING
+        ]
+        if live:
+            # Paid at the provider, but its webhook has not been applied yet.
+            for state in reversed(live):
+                view = await self._apply(state, account_id=actor.user_id)
+            raise already_subscribed(view.subscription)
         session = await self._gateway.start_checkout(
             CheckoutRequest(
                 account_id=actor.user_id,
@@ -641,7 +665,42 @@ class BillingService:
             if len(page) < _BATCH:
                 break
             after = page[-1].id
+        account: UUID | None = None
+        while self._gateway.provider is Provider.STRIPE:
+            async with self._uow() as uow:
+                customers = await uow.billing_customers.with_provider(
+                    Provider.STRIPE, after=account, limit=_BATCH
+                )
+            for customer in customers:
+                examined += 1
+                changed += await self._settle_strays(customer)
+            if len(customers) < _BATCH:
+                break
+            account = customers[-1].account_id
         return JobSummary("reconcile", examined, changed)
+
+    async def _settle_strays(self, customer: BillingCustomer) -> int:
+        """Make the account's current subscription the customer's only live one.
+
+        A subscription live at the provider that was superseded here (its
+        cancellation failed) is canceled now; one never seen here is applied as
+        its webhook would have been, which supersedes the current one.
+        """
+        settled = 0
+        for state in await self._gateway.live_subscriptions(customer.customer_ref):
+            async with self._uow() as uow:
+                known = await uow.subscriptions.get_by_external(state.id)
+            if known is not None and known.ended_at is not None:
+                settled += int(await self._cancel_superseded(state))
+            elif known is None and state.status in _PAYING:
+                log.warning(
+                    "billing.reconcile.unknown_subscription",
+                    external=state.id,
+                    account=str(customer.account_id),
+                )
+                await self._apply(state, account_id=customer.account_id)
+                settled += 1
+        return settled
 
     async def sync_subscription(self, subscription_id: UUID) -> bool:
         """Reconcile one subscription with its provider; true if it changed."""
@@ -681,7 +740,8 @@ class BillingService:
 
     async def _write(self, work: Callable[[UnitOfWork, Mails], Awaitable[T]]) -> T:
         """Run `work` in one committed unit of work, retried when a concurrent
-        writer created the same subscription first; mails go out after commit."""
+        writer created the same subscription first; mails go out after commit,
+        and subscriptions it superseded are canceled at the provider."""
         for attempt in range(1, _ATTEMPTS + 1):
             mails = Mails()
             try:
@@ -694,8 +754,30 @@ class BillingService:
                 log.info("billing.write.retried", attempt=attempt)
                 continue
             await self._dispatcher.dispatch(mails.ids)
+            for superseded in mails.superseded:
+                await self._cancel_superseded(superseded)
             return result
         raise AssertionError("unreachable")
+
+    async def _cancel_superseded(self, state: GatewaySubscription) -> bool:
+        """Cancel at the provider a subscription another one replaced here.
+
+        The replacement is committed already, so a failure is only logged: the
+        reconcile job finds the subscription still live and cancels it then.
+        """
+        try:
+            await self._gateway.cancel_now(
+                state, idempotency_key=f"supersede-{state.id}"
+            )
+        except Exception as error:
+            log.warning(
+                "billing.superseded.cancel_failed",
+                external=state.id,
+                error=type(error).__name__,
+            )
+            return False
+        log.info("billing.superseded.canceled", external=state.id)
+        return True
 
     async def _apply(
         self,
@@ -874,21 +956,7 @@ class BillingService:
             )
 
     def _gateway_view(self, subscription: Subscription) -> GatewaySubscription:
-        return GatewaySubscription(
-            id=subscription.external_ref or "",
-            customer_id=subscription.customer_ref or "",
-            status=subscription.status,
-            current_period_start=subscription.current_period_start,
-            current_period_end=subscription.current_period_end,
-            plan_code=subscription.plan_code,
-            interval=subscription.interval,
-            item_id=subscription.item_ref,
-            trial_end=subscription.trial_end,
-            cancel_at_period_end=subscription.cancel_at_period_end,
-            canceled_at=subscription.canceled_at,
-            ended_at=subscription.ended_at,
-            account_id=subscription.account_id,
-        )
+        return gateway_view(subscription)
 
     async def _audit(
         self,

@@ -382,3 +382,92 @@ class TestWebhooks:
         assert (first["outcome"], again["outcome"]) == ("applied", "applied")
         assert len(stripe_api.api.mails()) == before + 1
         assert "trial" in str(mails[-1]["subject"]).lower()
+
+
+class TestOneSubscriptionPerAccount:
+    async def _pay(self, stripe_api: StripeApi, session_id: str) -> str:
+        subscription = stripe_api.fake.complete_checkout(session_id)
+        await stripe_api.deliver(
+            stripe_api.event("checkout.session.completed", session_id)
+        )
+        return str(subscription["id"])
+
+    async def test_paying_a_second_checkout_cancels_the_first_at_stripe(
+        self, stripe_api: StripeApi
+    ) -> None:
+        tokens = await stripe_api.organizer()
+        first = await stripe_api.start_checkout(tokens, "organizer")
+        second = await stripe_api.start_checkout(tokens, "organizer_pro")
+
+        first_id = await self._pay(stripe_api, first["session_id"])
+        second_id = await self._pay(stripe_api, second["session_id"])
+
+        assert stripe_api.fake.get(first_id)["status"] == "canceled"
+        assert stripe_api.fake.get(second_id)["status"] == "trialing"
+        cancels = [
+            r
+            for r in stripe_api.fake.requests
+            if (r.method, r.path) == ("DELETE", f"/v1/subscriptions/{first_id}")
+        ]
+        assert [r.idempotency_key for r in cancels] == [f"supersede-{first_id}"]
+        shown = await stripe_api.subscription(tokens)
+        assert (shown["plan"], shown["status"]) == ("organizer_pro", "trialing")
+        assert await stripe_api.is_organizer(tokens)
+
+    async def test_a_second_checkout_is_refused_once_one_is_paid(
+        self, stripe_api: StripeApi
+    ) -> None:
+        tokens = await stripe_api.organizer()
+        first = await stripe_api.start_checkout(tokens, "organizer")
+        stripe_api.fake.complete_checkout(first["session_id"])
+
+        response = await stripe_api.api.client.post(
+            "/api/v1/subscription/",
+            json={"plan": "organizer_pro", "interval": "month"},
+            headers=bearer(tokens),
+        )
+
+        assert response.status_code == 409, response.text
+        assert response.headers["content-type"].startswith(PROBLEM)
+        assert response.json()["code"] == "already_subscribed"
+        assert len(stripe_api.fake.checkout_requests("subscription")) == 1
+        shown = await stripe_api.subscription(tokens)
+        assert response.json()["subscription"] == shown["uuid"]
+        assert (shown["plan"], shown["status"]) == ("organizer", "trialing")
+
+    async def test_reconcile_cancels_a_superseded_subscription_left_live(
+        self, stripe_api: StripeApi
+    ) -> None:
+        tokens = await stripe_api.organizer()
+        first = await stripe_api.start_checkout(tokens, "organizer")
+        second = await stripe_api.start_checkout(tokens, "organizer_pro")
+        first_id = await self._pay(stripe_api, first["session_id"])
+        stripe_api.fake.fail_next(3, path=f"/v1/subscriptions/{first_id}")
+
+        second_id = await self._pay(stripe_api, second["session_id"])
+
+        assert stripe_api.fake.get(first_id)["status"] == "trialing"
+        platform = stripe_api.api.container.platform()
+        summary = await platform.billing.reconcile()
+
+        assert summary.changed >= 1
+        assert stripe_api.fake.get(first_id)["status"] == "canceled"
+        assert stripe_api.fake.get(second_id)["status"] == "trialing"
+        shown = await stripe_api.subscription(tokens)
+        assert shown["plan"] == "organizer_pro"
+        again = await platform.billing.reconcile()
+        assert again.changed == 0
+
+    async def test_reconcile_applies_a_paid_subscription_whose_webhook_was_lost(
+        self, stripe_api: StripeApi
+    ) -> None:
+        tokens = await stripe_api.organizer()
+        started = await stripe_api.start_checkout(tokens, "organizer")
+        stripe_api.fake.complete_checkout(started["session_id"])
+
+        summary = await stripe_api.api.container.platform().billing.reconcile()
+
+        assert summary.changed == 1
+        shown = await stripe_api.subscription(tokens)
+        assert (shown["plan"], shown["status"]) == ("organizer", "trialing")
+        assert await stripe_api.is_organizer(tokens)

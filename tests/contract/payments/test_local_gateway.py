@@ -85,3 +85,15 @@ async def test_a_customer_made_before_a_restart_starts_without_cards(
 
 async def _never_called(session: object) -> None:
     raise AssertionError("the local gateway completes checkouts itself")
+
+
+async def test_no_subscription_is_live_at_the_local_gateway(
+    clock: ManualClock,
+) -> None:
+    gateway = LocalPaymentGateway(clock)
+    harness = Harness("local", gateway, clock, finish_checkout=_never_called)
+    account_id = uuid4()
+    customer_id = await harness.customer(account_id)
+    await gateway.start_checkout(harness.checkout_request(account_id, customer_id))
+
+    assert await gateway.live_subscriptions(customer_id) == []

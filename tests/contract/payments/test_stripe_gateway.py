@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -342,6 +342,44 @@ async def test_changing_a_canceled_subscription_is_not_found(
     assert caught.value.extra == {"resource": "subscription"}
 
 
+async def test_live_subscriptions_are_the_customers_not_canceled_newest_first(
+    gateway: StripeGateway, fake: FakeStripe
+) -> None:
+    account_id = uuid4()
+    customer_id = await gateway.create_customer(
+        account_id=account_id,
+        email="ada@example.org",
+        name="Ada Lovelace",
+        idempotency_key="customer-live",
+    )
+    made = []
+    for key in ("co-a", "co-b", "co-c"):
+        session = await gateway.start_checkout(
+            checkout_request(account_id, customer_id, key=key)
+        )
+        made.append(fake.complete_checkout(session.id)["id"])
+    await subscribe(gateway, fake)
+    first = await gateway.retrieve_subscription(
+        GatewaySubscription(
+            id=made[0],
+            customer_id=customer_id,
+            status=SubscriptionStatus.ACTIVE,
+            current_period_start=fake_now(fake),
+            current_period_end=fake_now(fake),
+        )
+    )
+    assert first is not None
+    await gateway.cancel_now(first, idempotency_key="end-live")
+
+    live = await gateway.live_subscriptions(customer_id)
+
+    assert [s.id for s in live] == [made[2], made[1]]
+    assert {s.customer_id for s in live} == {customer_id}
+    assert {s.plan_code for s in live} == {ORGANIZER.code}
+    assert await gateway.live_subscriptions("") == []
+    assert await gateway.live_subscriptions("cus_nobody") == []
+
+
 async def test_a_card_for_an_unknown_customer_is_not_found(
     gateway: StripeGateway,
 ) -> None:
@@ -419,3 +457,7 @@ async def test_a_refused_api_key_is_not_configured(
         await gateway.create_customer(
             account_id=uuid4(), email="a@example.org", name="A", idempotency_key="k"
         )
+
+
+def fake_now(fake: FakeStripe) -> datetime:
+    return datetime.fromtimestamp(fake.now(), UTC)

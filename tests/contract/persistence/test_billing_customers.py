@@ -24,6 +24,42 @@ async def saved(uow_factory: UnitOfWorkFactory, customer: BillingCustomer) -> No
         await uow.commit()
 
 
+class TestWithProvider:
+    async def test_pages_through_one_providers_customers_by_account_id(
+        self, uow_factory: UnitOfWorkFactory, given: Given
+    ) -> None:
+        accounts = [a_user() for _ in range(5)]
+        customers = [
+            a_customer(account, provider=provider)
+            for account, provider in zip(
+                accounts,
+                [Provider.STRIPE, Provider.LOCAL, Provider.STRIPE]
+                + [Provider.STRIPE] * 2,
+                strict=True,
+            )
+        ]
+        await given(*accounts, *customers)
+        at_stripe = sorted(
+            (c for c in customers if c.provider is Provider.STRIPE),
+            key=lambda c: c.account_id,
+        )
+
+        async with uow_factory() as uow:
+            first = await uow.billing_customers.with_provider(
+                Provider.STRIPE, after=None, limit=3
+            )
+            rest = await uow.billing_customers.with_provider(
+                Provider.STRIPE, after=first[-1].account_id, limit=3
+            )
+            local = await uow.billing_customers.with_provider(
+                Provider.LOCAL, after=None, limit=3
+            )
+
+        assert [*first, *rest] == at_stripe
+        assert len(first) == 3
+        assert local == [customers[1]]
+
+
 class TestSave:
     async def test_every_field_survives_the_round_trip(
         self, uow_factory: UnitOfWorkFactory, given: Given
