@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
@@ -156,9 +156,23 @@ class NoRegistrations:
         return False
 
 
+FollowUp = Callable[[], Awaitable[None]]
+"""Work a hook leaves for once the caller's transaction committed."""
+
+
 class RegistrantNotice(Protocol):
-    """Tells an event's registrants it is cancelled; registrations implements it."""
+    """What an event's changes mean to its registrants; registrations implements it."""
 
     async def event_cancelled_in(self, uow: UnitOfWork, event: Event) -> Sequence[UUID]:
         """Queue the mails in the caller's transaction; their outbox ids."""
+        ...
+
+    async def capacity_changed_in(
+        self, uow: UnitOfWork, before: Event, after: Event
+    ) -> FollowUp:
+        """Give seats the change added to the waitlist, in the caller's transaction.
+
+        Called after `after` is written; the returned work (mails, checkouts)
+        runs once the transaction committed.
+        """
         ...

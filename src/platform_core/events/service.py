@@ -288,7 +288,14 @@ class EventService:
                 client,
                 fields=sorted(changes),
             )
+            after_commit = (
+                None
+                if self._registrants is None
+                else await self._registrants.capacity_changed_in(uow, event, changed)
+            )
             await uow.commit()
+        if after_commit is not None:
+            await after_commit()
         return changed
 
     async def delete_event(

@@ -17,7 +17,7 @@ from platform_core.identity.model import ClientInfo, Principal
 from platform_core.outbox.service import enqueue_mail
 from platform_core.registrations import mails
 from platform_core.registrations.model import Registration, RegistrationStatus
-from platform_core.registrations.seats import hand_on_seat
+from platform_core.registrations.seats import fill_seats, hand_on_seat
 from platform_core.shared.clock import Clock
 from platform_core.uow import UnitOfWork
 
@@ -108,6 +108,36 @@ class SeatHandover:
         return [
             await self._moved_up(
                 uow, event, r, now, after, actor, client, freed_by=str(left.id)
+            )
+            for r in got
+        ]
+
+    async def seats_added(
+        self,
+        uow: UnitOfWork,
+        event: Event,
+        now: datetime,
+        after: AfterCommit,
+        *,
+        actor: Principal | None = None,
+        client: ClientInfo | None = None,
+    ) -> list[Registration]:
+        """The event's capacity grew: its new seats go to whoever waits.
+
+        `event` carries the new capacity, already written in the caller's
+        transaction. The seats go in line order by the same rules as a freed
+        seat (offers, payment holds, mails after the commit), never past the
+        capacity; a cancelled or ended event seats nobody.
+        """
+        if not self._seats_move(event, now):
+            return []
+        seat_status, hold, offer = self._rules(event)
+        got = await fill_seats(
+            uow, event, now, seat_status=seat_status, hold=hold, offer=offer
+        )
+        return [
+            await self._moved_up(
+                uow, event, r, now, after, actor, client, capacity=event.capacity
             )
             for r in got
         ]

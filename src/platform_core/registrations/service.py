@@ -17,7 +17,7 @@ from platform_core.billing.ports import Payment, PaymentGateway, PaymentRequest
 from platform_core.billing.service import JobSummary
 from platform_core.events.custom_fields import CustomFieldService
 from platform_core.events.model import Event, EventStatus
-from platform_core.events.ports import CalendarRenderer
+from platform_core.events.ports import CalendarRenderer, FollowUp
 from platform_core.identity.model import (
     ClientInfo,
     Principal,
@@ -676,6 +676,33 @@ class RegistrationService:
             )
         return ids
 
+    async def capacity_changed_in(
+        self, uow: UnitOfWork, before: Event, after: Event
+    ) -> FollowUp:
+        """Seats a larger (or unlimited) capacity adds go to the waitlist in order.
+
+        Runs in the event change's transaction once the new capacity is
+        written, by the rules of a freed seat (offers, payment holds, never
+        past the capacity); returns what is left for after its commit: the
+        mails and the checkouts of the payment holds.
+        """
+        sent = AfterCommit()
+        if _more_seats(before.capacity, after.capacity):
+            got = await self.handover.seats_added(uow, after, self._clock.now(), sent)
+            if got:
+                log.info(
+                    "registrations.capacity_raised.seated",
+                    event_id=str(after.id),
+                    capacity=after.capacity,
+                    seated=len(got),
+                )
+
+        async def follow_up() -> None:
+            await self._dispatcher.dispatch(sent.ids)
+            await self.handover.collect_payments(sent)
+
+        return follow_up
+
     # -- helpers -----------------------------------------------------------
 
     async def _person(
@@ -813,6 +840,13 @@ class RegistrationCountsInUow:
 
     async def has_answers(self, uow: UnitOfWork, field_id: UUID) -> bool:
         return await uow.registrations.field_has_answers(field_id)
+
+
+def _more_seats(before: int | None, after: int | None) -> bool:
+    """Whether a capacity change adds seats; None is unlimited."""
+    if before is None:
+        return False
+    return after is None or after > before
 
 
 async def _by_identifier(uow: UnitOfWork, identifier: str) -> Event | None:

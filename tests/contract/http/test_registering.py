@@ -368,6 +368,55 @@ class TestWhatEventsSeeOfRegistrations:
         full = await register(api, event, guest(9), expect=409)
         assert full["code"] == "event_full"
 
+    async def test_raising_the_capacity_seats_the_waitlist_before_newcomers(
+        self, api: Api
+    ) -> None:
+        event = await an_open_event(api, capacity=1, waitlist_enabled=True)
+        await register(api, event, guest("a"))
+        waiting = await register(api, event, guest("b"))
+        await api.wait_for_mails(3)
+
+        raised = await api.client.patch(
+            f"/api/v1/events/{event['uuid']}/",
+            json={"capacity": 3},
+            headers=bearer(event["tokens"]),
+        )
+        newcomer = await register(api, event, guest("c"))
+        last = await register(api, event, guest("d"))
+
+        assert raised.status_code == 200, raised.text
+        assert raised.json()["capacity"] == 3
+        now = await api.client.post(
+            f"/api/v1/registrations/{waiting['uuid']}/confirm-payment/"
+        )
+        assert (now.json()["status"], now.json()["waitlist_position"]) == (
+            "confirmed",
+            None,
+        )
+        assert newcomer["status"] == "confirmed"
+        assert (last["status"], last["waitlist_position"]) == ("waitlisted", 1)
+        await api.wait_for_mails(6)
+        assert any(
+            "now yours" in text_of(m) for m in mails_to(api, "guestb@example.org")
+        )
+
+    async def test_an_unlimited_capacity_seats_everyone_waiting(self, api: Api) -> None:
+        event = await an_open_event(api, capacity=1, waitlist_enabled=True)
+        waiting = [await register(api, event, guest(n)) for n in range(3)]
+
+        raised = await api.client.patch(
+            f"/api/v1/events/{event['uuid']}/",
+            json={"capacity": None},
+            headers=bearer(event["tokens"]),
+        )
+
+        assert raised.status_code == 200, raised.text
+        for body in waiting:
+            now = await api.client.post(
+                f"/api/v1/registrations/{body['uuid']}/confirm-payment/"
+            )
+            assert now.json()["status"] == "confirmed"
+
     async def test_a_field_with_answers_is_archived_instead_of_deleted(
         self, api: Api
     ) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
 from adapters.memory import ManualClock, RecordingDispatcher
 from platform_core.events.model import Event, EventStatus
 from platform_core.identity.model import Principal, User
-from platform_core.registrations.handover import SeatHandover
+from platform_core.registrations.handover import AfterCommit, SeatHandover
 from platform_core.registrations.management import (
     PersonInput,
     RegistrationAdminService,
@@ -174,3 +175,79 @@ async def test_seats_freed_at_once_on_an_overbooked_event_promote_only_below_cap
         RegistrationStatus.CONFIRMED,
     ]
     assert await seats_taken(uow_factory, event) == CAPACITY
+
+
+async def raise_capacity(
+    uow_factory: UnitOfWorkFactory, event: Event, capacity: int | None
+) -> list[str]:
+    """What the events context's hook does: the new seats go to whoever waits."""
+    handover = SeatHandover(ManualClock(NOW), frontend_url="https://app.test")
+    async with uow_factory() as uow:
+        stored = await uow.events.get(event.id)
+        assert stored is not None
+        raised = replace(stored, capacity=capacity)
+        await uow.events.update(raised)
+        seated = await handover.seats_added(uow, raised, NOW, AfterCommit())
+        await uow.commit()
+    return [r.email for r in seated]
+
+
+@pytest.mark.parametrize("round_", range(3))
+async def test_a_capacity_raised_while_a_seat_frees_seats_exactly_up_to_it(
+    uow_factory: UnitOfWorkFactory, round_: int
+) -> None:
+    organizer, event, admin = await full_event(uow_factory)
+    actor = as_organizer(organizer)
+    added = await admin.bulk_add(
+        actor,
+        event.id,
+        [
+            PersonInput(f"p{n}@example.org", f"P{n}", "Person")
+            for n in range(1, PEOPLE + 1)
+        ],
+    )
+    first = added[0].registration
+    assert first is not None
+
+    await asyncio.gather(
+        admin.cancel_registration(actor, event.id, first.id),
+        raise_capacity(uow_factory, event, CAPACITY + 2),
+    )
+
+    statuses = await by_email(admin, actor, event)
+    assert statuses == {
+        "p1@example.org": RegistrationStatus.CANCELLED,
+        "p2@example.org": RegistrationStatus.CONFIRMED,
+        "p3@example.org": RegistrationStatus.CONFIRMED,
+        "p4@example.org": RegistrationStatus.CONFIRMED,
+        "p5@example.org": RegistrationStatus.CONFIRMED,
+        "p6@example.org": RegistrationStatus.WAITLISTED,
+    }
+    assert await seats_taken(uow_factory, event) == CAPACITY + 2
+
+
+async def test_concurrent_raises_to_unlimited_seat_each_waiting_person_once(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    organizer, event, admin = await full_event(uow_factory)
+    actor = as_organizer(organizer)
+    await admin.bulk_add(
+        actor,
+        event.id,
+        [
+            PersonInput(f"p{n}@example.org", f"P{n}", "Person")
+            for n in range(1, PEOPLE + 1)
+        ],
+    )
+
+    seated = await asyncio.gather(
+        raise_capacity(uow_factory, event, None),
+        raise_capacity(uow_factory, event, None),
+    )
+
+    assert sorted(seated[0] + seated[1]) == [
+        f"p{n}@example.org" for n in range(CAPACITY + 1, PEOPLE + 1)
+    ]
+    statuses = await by_email(admin, actor, event)
+    assert set(statuses.values()) == {RegistrationStatus.CONFIRMED}
+    assert await seats_taken(uow_factory, event) == PEOPLE
