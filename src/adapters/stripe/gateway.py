@@ -439,17 +439,17 @@ class StripeGateway:
     # -- cards ---------------------------------------------------------------
 
     async def list_cards(self, customer_id: str) -> Sequence[PaymentCard]:
-        """The customer's cards, oldest first, with the invoice default marked.
+        """The customer's cards, oldest first, with the default marked.
 
+        The default is the customer's invoice default or, when it has none, the
+        default of its live subscription: Checkout sets only the latter.
         Stripe lists newest first; reversing before the stable sort by creation
         keeps cards made in the same second in attach order.
         """
         customer = await self._customer(customer_id)
         if customer.get("deleted"):
             return []
-        default = id_of(
-            mapping(customer.get("invoice_settings")).get("default_payment_method")
-        )
+        default = await self._default_card(customer_id, customer)
         methods: list[Mapping[str, Any]] = []
         after: str | None = None
         while True:
@@ -494,13 +494,16 @@ class StripeGateway:
     async def attach_card(
         self, customer_id: str, payment_method_id: str, *, make_default: bool
     ) -> PaymentCard:
-        """Attach the card; it becomes the default when asked or when there is none."""
+        """Attach the card; it becomes the default when asked or when there is none.
+
+        A new default becomes the customer's invoice default and the default of
+        its live subscriptions that named another card, which Stripe would
+        otherwise keep charging.
+        """
         customer = await self._customer(customer_id)
         if customer.get("deleted"):
             raise NotFound("Stripe has no such customer.", resource="customer")
-        current_default = id_of(
-            mapping(customer.get("invoice_settings")).get("default_payment_method")
-        )
+        current_default = await self._default_card(customer_id, customer)
         try:
             with _stripe_errors("payment_methods.attach"):
                 attached = await self._client.v1.payment_methods.attach_async(
@@ -526,6 +529,21 @@ class StripeGateway:
                     customer_id,
                     params={"invoice_settings": {"default_payment_method": card_id}},
                 )
+            for subscription in await self.live_subscriptions(customer_id):
+                if subscription.default_payment_method in (None, card_id):
+                    continue
+                try:
+                    with _stripe_errors("subscriptions.update"):
+                        await self._client.v1.subscriptions.update_async(
+                            subscription.id,
+                            params={"default_payment_method": card_id},
+                        )
+                except stripe.InvalidRequestError as error:
+                    log.info(
+                        "stripe.subscription.default_not_changed",
+                        subscription=subscription.id,
+                        request_id=error.request_id,
+                    )
         log.info(
             "stripe.card.attached",
             customer=customer_id,
@@ -587,6 +605,20 @@ class StripeGateway:
                 ) from error
             raise
         return customer.to_dict()
+
+    async def _default_card(
+        self, customer_id: str, customer: Mapping[str, Any]
+    ) -> str | None:
+        """The invoice default, else the default of the newest live subscription."""
+        default = id_of(
+            mapping(customer.get("invoice_settings")).get("default_payment_method")
+        )
+        if default:
+            return default
+        for subscription in await self.live_subscriptions(customer_id):
+            if subscription.default_payment_method:
+                return subscription.default_payment_method
+        return None
 
     async def _fetch_subscription(self, subscription_id: str) -> GatewaySubscription:
         if not subscription_id:

@@ -471,3 +471,52 @@ class TestOneSubscriptionPerAccount:
         shown = await stripe_api.subscription(tokens)
         assert (shown["plan"], shown["status"]) == ("organizer", "trialing")
         assert await stripe_api.is_organizer(tokens)
+
+
+class TestPaymentMethods:
+    async def test_the_card_paid_at_checkout_is_listed_as_the_default(
+        self, stripe_api: StripeApi
+    ) -> None:
+        tokens = await stripe_api.organizer()
+        started = await stripe_api.start_checkout(tokens)
+        subscription = stripe_api.fake.complete_checkout(started["session_id"])
+        await stripe_api.deliver(
+            stripe_api.event("checkout.session.completed", started["session_id"])
+        )
+
+        listed = await stripe_api.api.client.get(
+            "/api/v1/payment-methods/", headers=bearer(tokens)
+        )
+
+        assert listed.status_code == 200, listed.text
+        assert [(c["id"], c["is_default"]) for c in listed.json()] == [
+            (subscription["default_payment_method"], True)
+        ]
+
+    async def test_a_new_default_card_is_the_one_the_subscription_charges(
+        self, stripe_api: StripeApi
+    ) -> None:
+        tokens = await stripe_api.organizer()
+        started = await stripe_api.start_checkout(tokens)
+        subscription = stripe_api.fake.complete_checkout(started["session_id"])
+        await stripe_api.deliver(
+            stripe_api.event("checkout.session.completed", started["session_id"])
+        )
+
+        added = await stripe_api.api.client.post(
+            "/api/v1/payment-methods/",
+            json={"payment_method_id": "pm_card_mastercard", "make_default": True},
+            headers=bearer(tokens),
+        )
+        listed = await stripe_api.api.client.get(
+            "/api/v1/payment-methods/", headers=bearer(tokens)
+        )
+
+        assert added.status_code == 201, added.text
+        new_card = added.json()["id"]
+        assert [(c["id"], c["is_default"]) for c in listed.json()] == [
+            (subscription["default_payment_method"], False),
+            (new_card, True),
+        ]
+        stored = stripe_api.fake.get(subscription["id"])
+        assert stored["default_payment_method"] == new_card

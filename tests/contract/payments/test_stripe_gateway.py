@@ -243,6 +243,32 @@ async def test_the_checkout_card_is_the_subscriptions_default(
     cards = await gateway.list_cards(subscription.customer_id)
 
     assert [c.id for c in cards] == [subscription.default_payment_method]
+    assert [c.is_default for c in cards] == [True]
+
+
+async def test_after_checkout_a_new_card_is_default_only_when_asked(
+    gateway: StripeGateway, fake: FakeStripe
+) -> None:
+    subscription = await subscribe(gateway, fake)
+    customer_id = subscription.customer_id
+
+    second = await gateway.attach_card(
+        customer_id, "pm_card_mastercard", make_default=False
+    )
+    kept = await gateway.list_cards(customer_id)
+    third = await gateway.attach_card(customer_id, "pm_card_amex", make_default=True)
+    moved = await gateway.list_cards(customer_id)
+
+    assert not second.is_default
+    assert [(c.id, c.is_default) for c in kept] == [
+        (subscription.default_payment_method, True),
+        (second.id, False),
+    ]
+    assert third.is_default
+    assert [c.id for c in moved if c.is_default] == [third.id]
+    assert fake.get(subscription.id)["default_payment_method"] == third.id
+    customer = fake.get(customer_id)
+    assert customer["invoice_settings"]["default_payment_method"] == third.id
 
 
 @pytest.mark.parametrize(
