@@ -85,9 +85,11 @@ class PromoCodeInput:
 
 @dataclass(frozen=True, slots=True)
 class AppliedCode:
-    """A code used for one registration: its id and the price it made."""
+    """A code applied to one registration: the price it made, and the code's id
+    when one of its uses was taken (none on a free event, where it changes
+    nothing)."""
 
-    code_id: UUID
+    code_id: UUID | None
     quote: Quote
 
 
@@ -277,8 +279,14 @@ class PromotionService:
         row until commit on PostgreSQL and the write lock on SQLite. A refusal
         is a ValidationFailed on `promo_code` whose code says why; nothing
         stays used then.
+
+        On a free event the code is refused for the same reasons as the price
+        preview gives, but a discount on nothing takes no use: the answer has
+        no `code_id`, so the registration records no code to give back.
         """
         found = await self._usable(uow, event, code)
+        if event.price == 0:
+            return AppliedCode(code_id=None, quote=list_quote(event))
         if not await uow.promo_codes.use(found.id):
             current = await uow.promo_codes.get(found.id)
             inactive = current is None or not current.is_active

@@ -81,7 +81,9 @@ class PromoCodes(Protocol):
 
 class AppliedPromo(Protocol):
     @property
-    def code_id(self) -> UUID: ...
+    def code_id(self) -> UUID | None:
+        """The code whose use the registration took; None when it took none."""
+        ...
 
     @property
     def quote(self) -> Quote: ...

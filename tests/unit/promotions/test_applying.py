@@ -69,16 +69,31 @@ class TestApplying:
 
         assert (applied.quote.discount, applied.quote.final_price) == (1000, 0)
 
-    async def test_a_free_event_with_a_code_gets_no_discount(
+    async def test_a_free_event_with_a_code_gets_no_discount_and_uses_nothing(
         self, world: World
     ) -> None:
         actor = await world.organizer()
         event = await world.published(actor, price=0, currency=None)
-        await world.code(actor)
+        code = await world.code(actor, max_uses=1)
 
         applied = await apply(world, event, "SPRING25", "grace@example.org")
+        again = await apply(world, event, "SPRING25", "grace@example.org")
 
         assert applied.quote == Quote(list_price=0, discount=0, currency=None)
+        assert applied.code_id is None
+        assert again.code_id is None
+        assert await world.times_used(actor, code) == 0
+
+    async def test_a_free_event_still_refuses_a_code_as_the_preview_does(
+        self, world: World
+    ) -> None:
+        actor = await world.organizer()
+        event = await world.published(actor, price=0, currency=None)
+        code = await world.code(actor)
+        await world.platform.promotions.deactivate_promo_code(actor, code.id)
+
+        assert await refusal_of(world, event, "SPRING25") == Refusal.INACTIVE
+        assert await refusal_of(world, event, "NOPE") == Refusal.UNKNOWN
 
 
 class TestRefusals:
