@@ -291,6 +291,31 @@ class TestWaitlistAndCancelling:
         )
         assert third_now.json()["waitlist_position"] == 1
 
+    async def test_an_attendee_cannot_cancel_once_the_event_started(
+        self, api: Api
+    ) -> None:
+        started = datetime.now(UTC) - timedelta(hours=1)
+        event = await an_open_event(
+            api,
+            starts_at=started.isoformat(),
+            ends_at=(started + timedelta(hours=3)).isoformat(),
+        )
+        attendee = await api.verified_user("attendee@example.org")
+        mine = await register(api, event, {}, tokens=attendee)
+
+        response = await api.client.post(
+            f"/api/v1/registrations/{mine['uuid']}/cancel/", headers=bearer(attendee)
+        )
+
+        assert response.status_code == 409, response.text
+        assert response.headers["content-type"].startswith(PROBLEM)
+        problem = response.json()
+        assert problem["code"] == "event_started"
+        assert problem["type"] == "urn:platform:problem:event_started"
+        assert problem["registration_id"] == mine["uuid"]
+        listed = await my_registrations(api, attendee)
+        assert [r["status"] for r in listed["results"]] == ["confirmed"]
+
     async def test_another_persons_registration_is_not_found(self, api: Api) -> None:
         event = await an_open_event(api)
         body = await register(api, event, guest(1))
