@@ -21,6 +21,7 @@ from platform_core.files.service import MediaFiles
 from platform_core.identity.ports import LoginThrottle, PasswordHasher, TokenSigner
 from platform_core.identity.service import IdentityPolicy, IdentityService
 from platform_core.notifications.ports import Mailer
+from platform_core.notifications.service import NotificationService
 from platform_core.outbox.ports import MessageDispatcher
 from platform_core.outbox.service import OutboxService
 from platform_core.profiles.service import ProfileService
@@ -75,6 +76,7 @@ class Platform:
         )
         self.outbox = OutboxService(ports.uow_factory, ports.clock, ports.mailer)
         self.audit = AuditService(ports.uow_factory)
+        self.notifications = NotificationService(ports.uow_factory, ports.clock)
         self.billing = BillingService(
             ports.uow_factory,
             ports.clock,

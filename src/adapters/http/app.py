@@ -25,6 +25,7 @@ from adapters.http.events import EventController, EventSessionController
 from adapters.http.health import health, ready
 from adapters.http.identity import AuthController, MeController
 from adapters.http.media import media_route
+from adapters.http.notifications import NotificationController
 from adapters.http.problems import problem_details_plugin, unexpected_error
 from adapters.http.profiles import OrganizerController, OrganizerProfileController
 from adapters.http.promo_codes import PricePreviewController, PromoCodeController
@@ -99,6 +100,7 @@ def create_app(container: Container) -> Litestar:
             SubscriptionController,
             PaymentMethodController,
             StripeWebhookController,
+            NotificationController,
             EventController,
             EventSessionController,
             CustomFieldController,

@@ -487,13 +487,45 @@ class MemoryNotificationRepository:
         return True
 
     async def list_for_user(
-        self, user_id: UUID, *, limit: int, offset: int = 0
+        self,
+        user_id: UUID,
+        *,
+        limit: int,
+        offset: int = 0,
+        unread: bool | None = None,
     ) -> Sequence[Notification]:
-        found = [n for n in self._t.notifications.values() if n.user_id == user_id]
+        found = self._of(user_id, unread)
         # Newest first; the id orders notifications of one instant, as in SQL.
         found.sort(key=lambda n: n.id, reverse=True)
         found.sort(key=lambda n: n.created_at, reverse=True)
         return found[offset : offset + limit]
+
+    async def count_for_user(self, user_id: UUID, *, unread: bool | None = None) -> int:
+        return len(self._of(user_id, unread))
+
+    async def get(self, notification_id: UUID) -> Notification | None:
+        return self._t.notifications.get(notification_id)
+
+    async def mark_read(self, notification_id: UUID, at: datetime) -> bool:
+        found = self._t.notifications.get(notification_id)
+        if found is None or found.read_at is not None:
+            return False
+        self._t.notifications[notification_id] = replace(found, read_at=at)
+        return True
+
+    async def mark_all_read(self, user_id: UUID, at: datetime) -> int:
+        unread = self._of(user_id, True)
+        for notification in unread:
+            self._t.notifications[notification.id] = replace(notification, read_at=at)
+        return len(unread)
+
+    def _of(self, user_id: UUID, unread: bool | None) -> list[Notification]:
+        return [
+            n
+            for n in self._t.notifications.values()
+            if n.user_id == user_id
+            and (unread is None or (n.read_at is None) == unread)
+        ]
 
 
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)

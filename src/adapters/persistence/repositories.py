@@ -1097,17 +1097,65 @@ class SqlNotificationRepository:
         return result.rowcount == 1
 
     async def list_for_user(
-        self, user_id: UUID, *, limit: int, offset: int = 0
+        self,
+        user_id: UUID,
+        *,
+        limit: int,
+        offset: int = 0,
+        unread: bool | None = None,
     ) -> Sequence[Notification]:
         # The id orders notifications of one instant, as in memory.
         result = await self._connection.execute(
             select(notifications)
-            .where(notifications.c.user_id == user_id)
+            .where(*_notifications_of(user_id, unread))
             .order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
             .offset(offset)
             .limit(limit)
         )
         return [_notification_from_row(row) for row in result.mappings()]
+
+    async def count_for_user(self, user_id: UUID, *, unread: bool | None = None) -> int:
+        result = await self._connection.execute(
+            select(func.count())
+            .select_from(notifications)
+            .where(*_notifications_of(user_id, unread))
+        )
+        return int(result.scalar_one())
+
+    async def get(self, notification_id: UUID) -> Notification | None:
+        result = await self._connection.execute(
+            select(notifications).where(notifications.c.id == notification_id)
+        )
+        row = result.mappings().one_or_none()
+        return _notification_from_row(row) if row else None
+
+    async def mark_read(self, notification_id: UUID, at: datetime) -> bool:
+        result = await self._connection.execute(
+            update(notifications)
+            .where(
+                notifications.c.id == notification_id,
+                notifications.c.read_at.is_(None),
+            )
+            .values(read_at=at)
+        )
+        return result.rowcount == 1
+
+    async def mark_all_read(self, user_id: UUID, at: datetime) -> int:
+        result = await self._connection.execute(
+            update(notifications)
+            .where(*_notifications_of(user_id, True))
+            .values(read_at=at)
+        )
+        return int(result.rowcount)
+
+
+def _notifications_of(user_id: UUID, unread: bool | None) -> list[ColumnElement[bool]]:
+    conditions = [notifications.c.user_id == user_id]
+    if unread is True:
+        conditions.append(notifications.c.read_at.is_(None))
+    elif unread is False:
+        conditions.append(notifications.c.read_at.is_not(None))
+    return conditions
 
 
 def _event_values(event: Event) -> dict[str, Any]:

@@ -1,1 +1,1 @@
-"""Notifications: mail to people, and later in-app records."""
+"""Notifications: mail to people, and the in-app records they read."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -27,7 +28,27 @@ class NotificationRepository(Protocol):
         ...
 
     async def list_for_user(
-        self, user_id: UUID, *, limit: int, offset: int = 0
+        self,
+        user_id: UUID,
+        *,
+        limit: int,
+        offset: int = 0,
+        unread: bool | None = None,
     ) -> Sequence[Notification]:
-        """Newest first."""
+        """Newest first (the id orders those of one instant); `unread` True keeps
+        the unread ones, False the read ones, None all."""
+        ...
+
+    async def count_for_user(self, user_id: UUID, *, unread: bool | None = None) -> int:
+        """How many `list_for_user` would give without a limit."""
+        ...
+
+    async def get(self, notification_id: UUID) -> Notification | None: ...
+
+    async def mark_read(self, notification_id: UUID, at: datetime) -> bool:
+        """Stamp `read_at` if it is unread, in one conditional update; true if so."""
+        ...
+
+    async def mark_all_read(self, user_id: UUID, at: datetime) -> int:
+        """Stamp every unread notification of the user; how many there were."""
         ...

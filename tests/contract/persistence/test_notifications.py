@@ -214,3 +214,101 @@ class TestStoredRows:
             await connection.execute(delete(users).where(users.c.id == user.id))
             remaining = await connection.execute(select(notifications.c.id))
             assert list(remaining.scalars()) == [kept.id]
+
+
+class TestReading:
+    async def test_the_unread_filter_and_counts(
+        self, uow_factory: UnitOfWorkFactory, given: Given
+    ) -> None:
+        user, other = a_user(), a_user()
+        read = a_notification(user, created_at=NOW, read_at=NOW)
+        unread = [
+            a_notification(user, created_at=NOW + timedelta(minutes=m)) for m in (1, 2)
+        ]
+        theirs = a_notification(other)
+        await given(user, other, read, *unread, theirs)
+
+        async with uow_factory() as uow:
+            repository = uow.notifications
+            only_unread = await repository.list_for_user(user.id, limit=10, unread=True)
+            only_read = await repository.list_for_user(user.id, limit=10, unread=False)
+            counts = [
+                await repository.count_for_user(user.id, unread=unread_only)
+                for unread_only in (None, True, False)
+            ]
+            second_page = await repository.list_for_user(
+                user.id, limit=1, offset=1, unread=True
+            )
+
+        assert only_unread == [unread[1], unread[0]]
+        assert only_read == [read]
+        assert counts == [3, 2, 1]
+        assert second_page == [unread[0]]
+
+    async def test_get_finds_by_id_only(
+        self, uow_factory: UnitOfWorkFactory, given: Given
+    ) -> None:
+        user = a_user()
+        notification = a_notification(user)
+        await given(user, notification)
+
+        async with uow_factory() as uow:
+            assert await uow.notifications.get(notification.id) == notification
+            assert await uow.notifications.get(new_id()) is None
+
+
+class TestMarkingRead:
+    async def test_marking_read_happens_once_and_keeps_the_first_instant(
+        self, uow_factory: UnitOfWorkFactory, given: Given
+    ) -> None:
+        user = a_user()
+        notification = a_notification(user)
+        await given(user, notification)
+        later = NOW + timedelta(hours=1)
+
+        async with uow_factory() as uow:
+            first = await uow.notifications.mark_read(notification.id, NOW)
+            again = await uow.notifications.mark_read(notification.id, later)
+            unknown = await uow.notifications.mark_read(new_id(), NOW)
+            await uow.commit()
+
+        assert (first, again, unknown) == (True, False, False)
+        async with uow_factory() as uow:
+            stored = await uow.notifications.get(notification.id)
+        assert stored is not None
+        assert stored.read_at == NOW
+
+    async def test_marking_all_read_touches_only_the_users_unread_ones(
+        self, uow_factory: UnitOfWorkFactory, given: Given
+    ) -> None:
+        user, other = a_user(), a_user()
+        earlier = NOW - timedelta(days=1)
+        already = a_notification(user, read_at=earlier)
+        fresh = [a_notification(user) for _ in range(3)]
+        theirs = a_notification(other)
+        await given(user, other, already, *fresh, theirs)
+
+        async with uow_factory() as uow:
+            marked = await uow.notifications.mark_all_read(user.id, NOW)
+            await uow.commit()
+
+        assert marked == 3
+        async with uow_factory() as uow:
+            mine = await uow.notifications.list_for_user(user.id, limit=10)
+            left = await uow.notifications.count_for_user(other.id, unread=True)
+        assert sorted(n.read_at == NOW for n in mine) == [False, True, True, True]
+        assert next(n for n in mine if n.id == already.id).read_at == earlier
+        assert left == 1
+
+    async def test_marking_read_left_uncommitted_is_discarded(
+        self, uow_factory: UnitOfWorkFactory, given: Given
+    ) -> None:
+        user = a_user()
+        notification = a_notification(user)
+        await given(user, notification)
+
+        async with uow_factory() as uow:
+            assert await uow.notifications.mark_all_read(user.id, NOW) == 1
+
+        async with uow_factory() as uow:
+            assert await uow.notifications.count_for_user(user.id, unread=True) == 1
