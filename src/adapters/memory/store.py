@@ -358,6 +358,12 @@ class MemorySubscriptionRepository:
                 return copy.copy(subscription)
         return None
 
+    async def had_trial(self, account_id: UUID) -> bool:
+        return any(
+            s.account_id == account_id and s.trial_end is not None
+            for s in self._t.subscriptions.values()
+        )
+
     async def update(self, subscription: Subscription) -> None:
         if subscription.id not in self._t.subscriptions:
             raise KeyError(subscription.id)

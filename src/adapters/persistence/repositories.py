@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     Table,
     delete,
+    exists,
     func,
     insert,
     literal_column,
@@ -888,6 +889,17 @@ class SqlSubscriptionRepository:
 
     async def get_by_external(self, external_ref: str) -> Subscription | None:
         return await self._one(subscriptions.c.external_ref == external_ref)
+
+    async def had_trial(self, account_id: UUID) -> bool:
+        result = await self._connection.execute(
+            select(
+                exists().where(
+                    subscriptions.c.account_id == account_id,
+                    subscriptions.c.trial_end.is_not(None),
+                )
+            )
+        )
+        return bool(result.scalar_one())
 
     async def update(self, subscription: Subscription) -> None:
         values = _subscription_values(subscription)

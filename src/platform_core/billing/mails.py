@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
 from platform_core.identity.model import User
@@ -33,10 +33,20 @@ def _day(at: datetime) -> str:
     return at.strftime("%d %B %Y")
 
 
-def trial_ending(plan_name: str, trial_end: datetime) -> BillingNotice:
+def _ends(trial_end: datetime, now: datetime) -> str:
+    """When the trial ends, counted in days of the UTC calendar like its date."""
+    days = (trial_end.astimezone(UTC).date() - now.astimezone(UTC).date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return f"in {days} days"
+
+
+def trial_ending(plan_name: str, trial_end: datetime, now: datetime) -> BillingNotice:
     return BillingNotice(
         kind="billing.trial_ending",
-        title="Your trial ends in 3 days",
+        title=f"Your trial ends {_ends(trial_end, now)}",
         body=(
             f"Your trial of the {plan_name} plan ends on {_day(trial_end)} (UTC). "
             "Add a payment method before then to keep the plan; otherwise your "

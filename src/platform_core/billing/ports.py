@@ -71,6 +71,10 @@ class SubscriptionRepository(Protocol):
 
     async def get_by_external(self, external_ref: str) -> Subscription | None: ...
 
+    async def had_trial(self, account_id: UUID) -> bool:
+        """Whether any subscription of the account, ended or not, had a trial."""
+        ...
+
     async def update(self, subscription: Subscription) -> None: ...
 
     async def periods_ended(

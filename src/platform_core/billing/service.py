@@ -18,7 +18,11 @@ from platform_core.billing.ledger import (
     already_subscribed,
     gateway_view,
 )
-from platform_core.billing.mails import payment_failed, trial_ending
+from platform_core.billing.mails import (
+    payment_failed,
+    subscription_canceled,
+    trial_ending,
+)
 from platform_core.billing.model import ATTENDEE_PLAN, Interval, Limit, Plan
 from platform_core.billing.ports import (
     ActiveWork,
@@ -203,11 +207,17 @@ class BillingService:
         interval: str,
         client: ClientInfo | None = None,
     ) -> CheckoutStarted:
-        """Start a plan: at once with the local gateway, else through a checkout."""
+        """Start a plan: at once with the local gateway, else through a checkout.
+
+        The plan's trial is granted once per account: an account that had a
+        trial before (on any plan) starts paying at once.
+        """
         plan, chosen = await self._chosen_plan(plan_code, interval)
         current = await self.subscription(actor)
         if current.subscription.is_paid() and current.subscription.status.is_live:
             raise already_subscribed(current.subscription)
+        async with self._uow() as uow:
+            had_trial = await uow.subscriptions.had_trial(actor.user_id)
         customer = await self._customer(actor.user_id)
         live = [
             state
@@ -225,7 +235,7 @@ class BillingService:
                 customer_id=customer.customer_ref,
                 plan=plan,
                 interval=chosen,
-                trial_days=plan.trial_days,
+                trial_days=0 if had_trial else plan.trial_days,
                 success_url=self._policy.checkout_success_url,
                 cancel_url=self._policy.checkout_cancel_url,
                 idempotency_key=f"checkout-{actor.user_id}-{new_id()}",
@@ -392,7 +402,10 @@ class BillingService:
                 )
             row = await uow.subscriptions.get(current.id)
             if row is not None and row.ended_at is None:
-                await self.ledger.end(uow, row, self._clock.now(), mails, None)
+                plan = await self.ledger.plan_named(uow, row.plan_code)
+                await self.ledger.end(
+                    uow, row, self._clock.now(), mails, subscription_canceled(plan.name)
+                )
             await self._audit(uow, "billing.account.downgraded", actor, current, client)
             fresh = await self.ledger.current(uow, actor.user_id, mails)
             return await self.ledger.view(uow, fresh)
@@ -557,7 +570,7 @@ class BillingService:
                 await self.ledger.notify(
                     uow,
                     subscription.account_id,
-                    trial_ending(plan.name, subscription.trial_end),
+                    trial_ending(plan.name, subscription.trial_end, self._clock.now()),
                     f"billing.trial_ending:{subscription.id}",
                     mails,
                 )
@@ -728,7 +741,7 @@ class BillingService:
                 sent += await self.ledger.notify(
                     uow,
                     subscription.account_id,
-                    trial_ending(plan.name, subscription.trial_end),
+                    trial_ending(plan.name, subscription.trial_end, now),
                     f"billing.trial_ending:{subscription.id}",
                     mails,
                 )

@@ -520,3 +520,31 @@ class TestPaymentMethods:
         ]
         stored = stripe_api.fake.get(subscription["id"])
         assert stored["default_payment_method"] == new_card
+
+
+class TestTrials:
+    async def test_a_second_checkout_after_a_downgrade_asks_for_no_trial(
+        self, stripe_api: StripeApi
+    ) -> None:
+        tokens = await stripe_api.organizer()
+        first = await stripe_api.start_checkout(tokens)
+        subscription = stripe_api.fake.complete_checkout(first["session_id"])
+        await stripe_api.deliver(
+            stripe_api.event("checkout.session.completed", first["session_id"])
+        )
+        downgraded = await stripe_api.api.client.post(
+            "/api/v1/users/me/downgrade/", headers=bearer(tokens)
+        )
+        assert downgraded.status_code == 200, downgraded.text
+        assert stripe_api.fake.get(subscription["id"])["status"] == "canceled"
+
+        second = await stripe_api.start_checkout(tokens)
+        paid = stripe_api.fake.complete_checkout(second["session_id"])
+
+        requests = stripe_api.fake.checkout_requests("subscription")
+        trials = [
+            r.params["subscription_data"].get("trial_period_days") for r in requests
+        ]
+        assert trials == ["14", None]
+        assert paid["status"] == "active"
+        assert paid["trial_end"] is None

@@ -273,6 +273,30 @@ class TestGet:
             assert await uow.subscriptions.current_for(account.id) == mine
             assert await uow.subscriptions.current_for(other.id) == theirs
 
+    async def test_had_trial_counts_ended_and_current_rows_of_the_account(
+        self, uow_factory: UnitOfWorkFactory, given: Given
+    ) -> None:
+        ended_trial, current_trial, never, other = (a_user() for _ in range(4))
+        await given(
+            ended_trial,
+            current_trial,
+            never,
+            other,
+            a_subscription(ended_trial, ended_at=ENDED, trial_end=ENDED),
+            a_subscription(ended_trial),
+            a_subscription(current_trial, trial_end=NOW + timedelta(days=14)),
+            a_subscription(never, ended_at=ENDED),
+            a_subscription(never),
+        )
+
+        async with uow_factory() as uow:
+            answers = [
+                await uow.subscriptions.had_trial(account.id)
+                for account in (ended_trial, current_trial, never, other)
+            ]
+
+        assert answers == [True, True, False, False]
+
     async def test_get_by_external_finds_current_and_ended_rows(
         self, uow_factory: UnitOfWorkFactory, given: Given
     ) -> None:

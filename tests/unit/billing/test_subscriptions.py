@@ -155,6 +155,42 @@ class TestSubscribing:
             )
         assert caught.value.code == "already_subscribed"
 
+    async def test_a_trial_is_granted_once_per_account(
+        self, billing: Core, ada: Principal
+    ) -> None:
+        first = await billing.platform.billing.subscribe(
+            ada, plan_code="organizer", interval="month"
+        )
+        await billing.platform.billing.downgrade(ada)
+
+        again = await billing.platform.billing.subscribe(
+            ada, plan_code="organizer", interval="month"
+        )
+
+        assert first.view.subscription.status is SubscriptionStatus.TRIALING
+        subscription = again.view.subscription
+        assert subscription.id != first.view.subscription.id
+        assert subscription.status is SubscriptionStatus.ACTIVE
+        assert subscription.trial_end is None
+        assert subscription.current_period_end == billing.adapters.clock.now() + (
+            timedelta(days=31)
+        )
+        assert await _roles(billing, ada) == (True, False)
+
+    async def test_a_first_trial_follows_a_plan_without_one(
+        self, billing: Core, ada: Principal
+    ) -> None:
+        await billing.platform.billing.subscribe(
+            ada, plan_code="starter", interval="month"
+        )
+        await billing.platform.billing.downgrade(ada)
+
+        started = await billing.platform.billing.subscribe(
+            ada, plan_code="organizer", interval="month"
+        )
+
+        assert started.view.subscription.status is SubscriptionStatus.TRIALING
+
     @pytest.mark.parametrize(
         ("plan", "interval", "field", "code"),
         [
@@ -479,6 +515,31 @@ class TestTrials:
         texts = await billing.delivered_mail_texts()
         assert sum("trial of the Organizer plan ends" in t for t in texts) == 1
 
+    @pytest.mark.parametrize(
+        ("elapsed", "title"),
+        [
+            (timedelta(days=11, hours=1), "Your trial ends in 3 days"),
+            (timedelta(days=12), "Your trial ends in 2 days"),
+            (timedelta(days=13, hours=1), "Your trial ends tomorrow"),
+            (timedelta(days=13, hours=23), "Your trial ends today"),
+        ],
+    )
+    async def test_the_notice_says_when_the_trial_really_ends(
+        self, billing: Core, ada: Principal, elapsed: timedelta, title: str
+    ) -> None:
+        await billing.platform.billing.subscribe(
+            ada, plan_code="organizer", interval="month"
+        )
+        billing.adapters.clock.advance(elapsed)
+
+        await billing.platform.billing.notify_trials_ending()
+
+        async with billing.adapters.ports().uow_factory() as uow:
+            found = await uow.notifications.list_for_user(ada.user_id, limit=5)
+        assert [n.title for n in found] == [title]
+        await billing.delivered_mail_texts()
+        assert [m.message.subject for m in billing.adapters.mailer.sent][-1] == title
+
 
 class _Running:
     def __init__(self, counts: Mapping[str, int]) -> None:
@@ -500,6 +561,21 @@ class TestDowngrade:
 
         assert view.subscription.plan_code == "attendee"
         assert await _roles(billing, ada) == (False, False)
+
+    async def test_tells_the_owner_the_subscription_was_canceled(
+        self, billing: Core, ada: Principal
+    ) -> None:
+        await billing.platform.billing.subscribe(
+            ada, plan_code="organizer", interval="month"
+        )
+
+        await billing.platform.billing.downgrade(ada)
+        await billing.platform.billing.downgrade(ada)
+
+        kinds = await _notification_kinds(billing, ada.user_id)
+        assert kinds.count("billing.subscription_canceled") == 1
+        texts = await billing.delivered_mail_texts()
+        assert sum("Organizer subscription has ended" in t for t in texts) == 1
 
     async def test_is_refused_while_events_run(self) -> None:
         adapters = MemoryAdapters()
