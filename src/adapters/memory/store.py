@@ -597,6 +597,10 @@ class MemoryEventRepository:
         event = self._t.events.get(event_id)
         return copy.copy(event) if event else None
 
+    async def get_for_update(self, event_id: UUID) -> Event | None:
+        # Units of work already take turns on the store's lock.
+        return await self.get(event_id)
+
     async def get_by_slug(self, slug: str) -> Event | None:
         for event in self._t.events.values():
             if event.slug == slug:

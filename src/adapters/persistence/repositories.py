@@ -1336,6 +1336,19 @@ class SqlEventRepository:
     async def get(self, event_id: UUID) -> Event | None:
         return await self._one(events.c.id == event_id)
 
+    async def get_for_update(self, event_id: UUID) -> Event | None:
+        # FOR NO KEY UPDATE on PostgreSQL: writers of the event wait, while
+        # rows that only reference it (registrations, seats, sessions) may
+        # still be added. SQLite leaves the clause out; its transactions
+        # begin with BEGIN IMMEDIATE, so writers already take turns.
+        result = await self._connection.execute(
+            select(events)
+            .where(events.c.id == event_id)
+            .with_for_update(key_share=True)
+        )
+        row = result.mappings().one_or_none()
+        return _event_from_row(row) if row else None
+
     async def get_by_slug(self, slug: str) -> Event | None:
         return await self._one(events.c.slug == slug)
 

@@ -23,7 +23,7 @@ from platform_core.events.fields import (
 )
 from platform_core.events.model import Event
 from platform_core.events.ports import RegistrationCounts
-from platform_core.events.service import own_event
+from platform_core.events.service import hold_own_event, own_event
 from platform_core.identity.model import ClientInfo, Principal
 from platform_core.shared.clock import Clock
 from platform_core.shared.errors import (
@@ -99,7 +99,7 @@ class CustomFieldService:
     ) -> CustomField:
         """Add a field to the caller's event, last unless `order` says otherwise."""
         async with self._uow() as uow:
-            event = await own_event(uow, actor, event_id)
+            event = await hold_own_event(uow, actor, event_id)
             existing = await uow.custom_fields.list_for_event(event.id)
             if len(existing) >= FIELDS_PER_EVENT_MAX:
                 raise Conflict(
@@ -148,7 +148,9 @@ class CustomFieldService:
         if "options" in values:
             values["options"] = _options(values["options"])
         async with self._uow() as uow:
-            event, item = await self._own_field(uow, actor, event_id, field_id)
+            event, item = await self._own_field(
+                uow, actor, event_id, field_id, hold=True
+            )
             if item.is_archived:
                 raise Conflict(
                     "An archived field cannot be changed.",
@@ -195,7 +197,9 @@ class CustomFieldService:
         could name a deleted field.
         """
         async with self._uow() as uow:
-            event, item = await self._own_field(uow, actor, event_id, field_id)
+            event, item = await self._own_field(
+                uow, actor, event_id, field_id, hold=True
+            )
             fields = await uow.custom_fields.list_for_event(event.id)
             dependents = [
                 f
@@ -244,7 +248,7 @@ class CustomFieldService:
     ) -> Sequence[CustomField]:
         """Number the active fields 0..n-1 as listed; every one exactly once."""
         async with self._uow() as uow:
-            event = await own_event(uow, actor, event_id)
+            event = await hold_own_event(uow, actor, event_id)
             active = {f.id: f for f in await uow.custom_fields.list_for_event(event.id)}
             errors = FieldErrors()
             seen: set[UUID] = set()
@@ -302,9 +306,20 @@ class CustomFieldService:
 
     @staticmethod
     async def _own_field(
-        uow: UnitOfWork, actor: Principal, event_id: UUID, field_id: UUID
+        uow: UnitOfWork,
+        actor: Principal,
+        event_id: UUID,
+        field_id: UUID,
+        *,
+        hold: bool = False,
     ) -> tuple[Event, CustomField]:
-        event = await own_event(uow, actor, event_id)
+        """The field of the caller's event; with `hold`, the event row is held
+        so the event's fields change one transaction at a time."""
+        event = await (
+            hold_own_event(uow, actor, event_id)
+            if hold
+            else own_event(uow, actor, event_id)
+        )
         item = await uow.custom_fields.get(field_id)
         if item is None or item.event_id != event.id:
             raise NotFound(

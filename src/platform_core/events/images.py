@@ -8,7 +8,11 @@ import structlog
 
 from platform_core.audit.service import write_audit
 from platform_core.events.model import Event
-from platform_core.events.service import own_event, refuse_if_cancelled
+from platform_core.events.service import (
+    hold_own_event,
+    own_event,
+    refuse_if_cancelled,
+)
 from platform_core.files.service import MediaFiles
 from platform_core.identity.model import ClientInfo, Principal
 from platform_core.shared.clock import Clock
@@ -47,7 +51,7 @@ class EventImageService:
         )
         try:
             async with self._uow() as uow:
-                event = await own_event(uow, actor, event_id)
+                event = await hold_own_event(uow, actor, event_id)
                 refuse_if_cancelled(event)
                 previous, event.featured_image = event.featured_image, key
                 event.updated_at = self._clock.now()

@@ -30,6 +30,15 @@ class EventRepository(Protocol):
 
     async def get(self, event_id: UUID) -> Event | None: ...
 
+    async def get_for_update(self, event_id: UUID) -> Event | None:
+        """The event, its row held until the transaction ends.
+
+        A concurrent writer asking for the same row waits for this
+        transaction and then reads what it committed, so each write starts
+        from the latest state and none undoes another.
+        """
+        ...
+
     async def get_by_slug(self, slug: str) -> Event | None: ...
 
     async def update(self, event: Event) -> None: ...

@@ -156,6 +156,27 @@ async def own_event(uow: UnitOfWork, actor: Principal, event_id: UUID) -> Event:
     return event
 
 
+async def hold_own_event(
+    uow: UnitOfWork, actor: Principal, event_id: UUID, *, seats: bool = False
+) -> Event:
+    """The caller's event, read for a write: its row is held until the transaction ends.
+
+    Concurrent writes of one event take turns, and each checks and changes
+    what the one before it committed. With `seats` the event's seat counter
+    is held first, as every seat change holds it: a transaction that holds
+    both always takes the seats, then the event row, so none waits in a
+    circle, and no seat is taken or freed while the event is checked.
+    Anyone else's event is not found.
+    """
+    if seats:
+        await own_event(uow, actor, event_id)
+        await uow.event_seats.lock(event_id)
+    event = await uow.events.get_for_update(event_id)
+    if event is None or event.organizer_id != actor.user_id:
+        raise NotFound("You have no event with this id.", resource="event")
+    return event
+
+
 class EventService:
     """An organizer's events and sessions, and the public catalogue."""
 
@@ -245,7 +266,7 @@ class EventService:
         """Change any editable field; the whole event must still be valid."""
         refuse_read_only(changes, EDITABLE)
         async with self._uow() as uow:
-            event = await self._own(uow, actor, event_id)
+            event = await hold_own_event(uow, actor, event_id, seats=True)
             refuse_if_cancelled(event)
             changed = replace(event, **changes)
             changed.check()
@@ -303,7 +324,7 @@ class EventService:
     ) -> None:
         """Delete an event nobody registered for; otherwise cancel it instead."""
         async with self._uow() as uow:
-            event = await self._own(uow, actor, event_id)
+            event = await hold_own_event(uow, actor, event_id, seats=True)
             if await self._registrations.any(uow, event.id):
                 raise Conflict(
                     "The event has registrations; cancel it instead, so its "
@@ -320,7 +341,7 @@ class EventService:
         self, actor: Principal, event_id: UUID, client: ClientInfo | None = None
     ) -> Event:
         async with self._uow() as uow:
-            event = await self._own(uow, actor, event_id)
+            event = await hold_own_event(uow, actor, event_id, seats=True)
             if event.status is EventStatus.CANCELLED:
                 return event
             event.status = EventStatus.CANCELLED
@@ -343,7 +364,7 @@ class EventService:
     ) -> Event:
         """Publish an event complete enough to be listed, or take it back to draft."""
         async with self._uow() as uow:
-            event = await self._own(uow, actor, event_id)
+            event = await hold_own_event(uow, actor, event_id)
             if published == event.is_published:
                 return event
             if published:
@@ -382,7 +403,7 @@ class EventService:
         self, actor: Principal, event_id: UUID, data: SessionInput
     ) -> EventSession:
         async with self._uow() as uow:
-            event = await self._own(uow, actor, event_id)
+            event = await hold_own_event(uow, actor, event_id)
             refuse_if_cancelled(event)
             session = EventSession(
                 event_id=event.id,
@@ -412,7 +433,9 @@ class EventService:
     ) -> EventSession:
         refuse_read_only(changes, {"title", "starts_at", "ends_at"})
         async with self._uow() as uow:
-            event, session = await self._own_session(uow, actor, event_id, session_id)
+            event, session = await self._own_session(
+                uow, actor, event_id, session_id, hold=True
+            )
             refuse_if_cancelled(event)
             changed = replace(session, **changes, updated_at=self._clock.now())
             changed.check(event)
@@ -424,7 +447,9 @@ class EventService:
         self, actor: Principal, event_id: UUID, session_id: UUID
     ) -> None:
         async with self._uow() as uow:
-            _, session = await self._own_session(uow, actor, event_id, session_id)
+            _, session = await self._own_session(
+                uow, actor, event_id, session_id, hold=True
+            )
             await uow.event_sessions.delete(session.id)
             await uow.commit()
 
@@ -513,9 +538,19 @@ class EventService:
         return await own_event(uow, actor, event_id)
 
     async def _own_session(
-        self, uow: UnitOfWork, actor: Principal, event_id: UUID, session_id: UUID
+        self,
+        uow: UnitOfWork,
+        actor: Principal,
+        event_id: UUID,
+        session_id: UUID,
+        *,
+        hold: bool = False,
     ) -> tuple[Event, EventSession]:
-        event = await self._own(uow, actor, event_id)
+        event = await (
+            hold_own_event(uow, actor, event_id)
+            if hold
+            else self._own(uow, actor, event_id)
+        )
         session = await uow.event_sessions.get(session_id)
         if session is None or session.event_id != event.id:
             raise NotFound("The event has no session with this id.", resource="session")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -328,6 +329,50 @@ class TestGet:
             await uow.commit()
 
         assert await stored(uow_factory, event.id) == event
+
+
+class TestGetForUpdate:
+    async def test_reads_the_event_like_get_and_nothing_for_an_unknown_id(
+        self, uow_factory: UnitOfWorkFactory, given: Given
+    ) -> None:
+        organizer = a_user()
+        event = every_field_set(organizer.id)
+        await given(organizer, event)
+
+        async with uow_factory() as uow:
+            assert await uow.events.get_for_update(event.id) == event
+            assert await uow.events.get_for_update(new_id()) is None
+
+    async def test_a_second_writer_waits_for_the_first_and_starts_from_its_change(
+        self, uow_factory: UnitOfWorkFactory, given: Given
+    ) -> None:
+        organizer = a_user()
+        event = an_event(organizer, title="Cardiology", venue="Hall A")
+        await given(organizer, event)
+
+        async def second_writer() -> Event:
+            async with uow_factory() as uow:
+                seen = await uow.events.get_for_update(event.id)
+                assert seen is not None
+                seen.venue = "Hall B"
+                await uow.events.update(seen)
+                await uow.commit()
+                return seen
+
+        async with uow_factory() as first:
+            held = await first.events.get_for_update(event.id)
+            assert held is not None
+            waiting = asyncio.create_task(second_writer())
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            held.title = "Cardiology update"
+            await first.events.update(held)
+            await first.commit()
+        second = await waiting
+
+        assert (second.title, second.venue) == ("Cardiology update", "Hall B")
+        kept = await stored(uow_factory, event.id)
+        assert (kept.title, kept.venue) == ("Cardiology update", "Hall B")
 
 
 class TestUpdate:
