@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from typing import Any
 
 import pytest
@@ -238,15 +237,12 @@ class TestBulkAdd:
         event = await an_event(api, ada, capacity=990, waitlist_enabled=True)
         rows = people(*range(1000))
 
-        started = time.perf_counter()
         body = await bulk(api, ada, event, rows)
-        elapsed = time.perf_counter() - started
 
         assert (body["added"], body["skipped"], body["refused"]) == (1000, 0, 0)
         outcomes = [r["status"] for r in body["results"]]
         assert outcomes.count("confirmed") == 990
         assert outcomes.count("waitlisted") == 10
-        assert elapsed < 10, f"1,000 rows took {elapsed:.1f} s"
         assert (await listing(api, ada, event))["count"] == 1000
 
     async def test_more_than_a_thousand_rows_is_a_bad_request(self, api: Api) -> None:
