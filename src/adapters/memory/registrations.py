@@ -15,6 +15,7 @@ from platform_core.registrations.model import (
     RegistrationStatus,
 )
 from platform_core.registrations.ports import DuplicateRegistration
+from platform_core.shared.errors import NotFound
 
 if TYPE_CHECKING:
     from adapters.memory.store import _Tables
@@ -48,6 +49,8 @@ class MemoryEventSeatRepository:
         self._t = tables
 
     def _counter(self, event_id: UUID) -> SeatCounter:
+        if event_id not in self._t.events:
+            raise NotFound("No event has this id.", resource="event")
         return self._t.event_seats.setdefault(event_id, SeatCounter())
 
     async def lock(self, event_id: UUID) -> None:

@@ -39,6 +39,7 @@ from platform_core.registrations.model import (
     RegistrationStatus,
 )
 from platform_core.registrations.ports import DuplicateRegistration
+from platform_core.shared.errors import NotFound
 
 _r = registrations
 _a = registration_answers
@@ -63,11 +64,13 @@ class SqlEventSeatRepository:
 
     async def lock(self, event_id: UUID) -> None:
         await self._ensure(event_id)
-        await self._connection.execute(
+        result = await self._connection.execute(
             update(event_seats)
             .where(event_seats.c.event_id == event_id)
             .values(arrivals=event_seats.c.arrivals)
         )
+        if result.rowcount != 1:
+            raise _event_gone()
 
     async def next_arrival(self, event_id: UUID) -> int:
         await self._ensure(event_id)
@@ -77,7 +80,10 @@ class SqlEventSeatRepository:
             .values(arrivals=event_seats.c.arrivals + 1)
             .returning(event_seats.c.arrivals)
         )
-        return int(result.scalar_one())
+        arrivals = result.scalar_one_or_none()
+        if arrivals is None:
+            raise _event_gone()
+        return int(arrivals)
 
     async def take(self, event_id: UUID, *, ignore_capacity: bool = False) -> bool:
         await self._ensure(event_id)
@@ -123,9 +129,19 @@ class SqlEventSeatRepository:
             statement = sqlite.insert(event_seats).values(values)
         else:
             raise NotImplementedError(f"event_seats cannot be written on {dialect}")
-        await self._connection.execute(
-            statement.on_conflict_do_nothing(index_elements=[event_seats.c.event_id])
-        )
+        try:
+            await self._connection.execute(
+                statement.on_conflict_do_nothing(
+                    index_elements=[event_seats.c.event_id]
+                )
+            )
+        except IntegrityError as error:
+            raise _event_gone() from error
+
+
+def _event_gone() -> NotFound:
+    """The event was deleted by a transaction that committed meanwhile."""
+    return NotFound("No event has this id.", resource="event")
 
 
 def _values(registration: Registration) -> dict[str, Any]:

@@ -98,6 +98,9 @@ class SeatHandover:
             )
         if not left.holds_seat:
             return []
+        # The caller holds the seat lock, which a cancellation of the event
+        # takes first; read the event again so such a cancellation is seen.
+        event = await uow.events.get(event.id) or event
         if not self._seats_move(event, now):
             await uow.event_seats.release(event.id)
             return []

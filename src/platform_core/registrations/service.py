@@ -252,7 +252,11 @@ class RegistrationService:
         sent = Mails()
         async with self._uow() as uow:
             email, first_name, last_name, user_id = await self._person(uow, actor, form)
-            event = await self._open_event(uow, identifier)
+            found = await self._open_event(uow, identifier)
+            await uow.event_seats.lock(found.id)
+            # Read again under the seat lock, which every change of the event
+            # takes first: a cancellation or edit that won the lock is seen.
+            event = await self._open_event(uow, str(found.id))
             answers = await CustomFieldService.validate_answers_in(
                 uow, event.id, form.answers
             )
@@ -274,7 +278,6 @@ class RegistrationService:
                 currency=event.currency,
                 source=RegistrationSource.PUBLIC,
             )
-            await uow.event_seats.lock(event.id)
             if form.promo_code is not None and form.promo_code.strip():
                 applied = await self._promo_codes.apply_in(
                     uow, event, form.promo_code, email

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from platform_core.events.model import Event
+from platform_core.shared.errors import NotFound
 from platform_core.uow import UnitOfWork, UnitOfWorkFactory
 
 from .support import Given, a_user, an_event, in_parallel
@@ -151,3 +152,19 @@ class TestArrivals:
         numbers = await in_parallel(uow_factory, 15, arrive)
 
         assert sorted(numbers) == list(range(1, 16))
+
+
+class TestDeletedEvent:
+    async def test_the_counter_of_an_event_that_is_gone_is_not_found(
+        self, uow_factory: UnitOfWorkFactory, event: Event
+    ) -> None:
+        async with uow_factory() as uow:
+            await uow.events.delete(event.id)
+            await uow.commit()
+
+        async with uow_factory() as uow:
+            with pytest.raises(NotFound):
+                await uow.event_seats.lock(event.id)
+        async with uow_factory() as uow:
+            with pytest.raises(NotFound):
+                await uow.event_seats.next_arrival(event.id)
