@@ -192,11 +192,13 @@ class CustomFieldService:
     ) -> FieldRemoval:
         """Delete a field nobody answered; archive one with answers, so none is lost.
 
-        A field another active field's `required_if` names is refused. Answers
-        are looked up outside this transaction, so one saved at the same moment
-        could name a deleted field.
+        A field another active field's `required_if` names is refused. The
+        event's seat lock, which every registration holds while it saves its
+        answers, is taken first, so no answer can arrive between the look-up
+        and the deletion.
         """
         async with self._uow() as uow:
+            await uow.event_seats.lock(event_id)
             event, item = await self._own_field(
                 uow, actor, event_id, field_id, hold=True
             )
