@@ -170,7 +170,9 @@ def _explain(error: Exception) -> str:
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: PLATFORM_HOST.")] = None,
-    port: Annotated[int | None, typer.Option(help="Default: PLATFORM_PORT.")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Default: PLATFORM_PORT.")
+    ] = None,
 ) -> None:
     """Serve the HTTP API (refuses to start on an out-of-date schema)."""
     from adapters.http.app import create_app

@@ -98,6 +98,33 @@ class RegistrationResponse(msgspec.Struct, kw_only=True):
         )
 
 
+class PaymentCheckResponse(msgspec.Struct, kw_only=True):
+    """What anyone holding a registration's id learns: its state, no person."""
+
+    uuid: UUID
+    status: str
+    waitlist_position: int | None
+    amount: int
+    currency: str | None
+    event: RegisteredEventResponse
+    confirmed_at: datetime | None
+    hold_expires_at: datetime | None
+
+    @classmethod
+    def of(cls, view: RegistrationView) -> PaymentCheckResponse:
+        full = RegistrationResponse.of(view)
+        return cls(
+            uuid=full.uuid,
+            status=full.status,
+            waitlist_position=full.waitlist_position,
+            amount=full.amount,
+            currency=full.currency,
+            event=full.event,
+            confirmed_at=full.confirmed_at,
+            hold_expires_at=full.hold_expires_at,
+        )
+
+
 class RegistrationListResponse(msgspec.Struct, kw_only=True):
     count: int
     page: int
@@ -215,12 +242,14 @@ class MyRegistrationController(Controller):
         "/{uuid:uuid}/confirm-payment/",
         status_code=HTTP_200_OK,
         summary="Check a registration's payment and confirm it once paid",
-        description="Called when the registrant returns from the checkout; the "
-        "payment provider is asked, so calling it early or twice is harmless.",
+        description="Called when the registrant returns from the checkout, "
+        "signed in or not; the payment provider is asked, so calling it early or "
+        "twice is harmless. It answers the registration's state only, never the "
+        "registrant's email, names or answers.",
         responses=problems(404, 503),
     )
     async def confirm_payment(
         self, uuid: FromPath[UUID], platform: NamedDependency[Platform]
-    ) -> RegistrationResponse:
+    ) -> PaymentCheckResponse:
         view = await platform.registrations.confirm_payment(uuid)
-        return RegistrationResponse.of(view)
+        return PaymentCheckResponse.of(view)

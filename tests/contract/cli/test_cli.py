@@ -67,6 +67,15 @@ class TestDatabaseCommands:
         assert code == 1
         assert "platform db upgrade" in output
 
+    @pytest.mark.parametrize("port", ["0", "65536", "99999", "-1"])
+    def test_serve_refuses_a_port_that_cannot_be_bound(
+        self, env: dict[str, str], port: str
+    ) -> None:
+        code, output = invoke(env, "serve", "--port", port)
+        assert code == 2
+        assert "--port" in output
+        assert "Traceback" not in output
+
 
 UNREACHABLE_COMMANDS = [
     ("db", "upgrade"),

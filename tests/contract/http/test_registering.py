@@ -351,6 +351,7 @@ class TestPaidEvents:
             f"/api/v1/registrations/{body['uuid']}/confirm-payment/"
         )
         assert again.json()["status"] == "confirmed"
+        assert not {"email", "first_name", "last_name", "answers"} & set(again.json())
         confirmations = [
             m for m in mails_to(api, "guest1@example.org") if "confirmed" in text_of(m)
         ]
