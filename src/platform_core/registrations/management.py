@@ -513,8 +513,7 @@ class RegistrationAdminService:
             )
             (row,) = await self._rows(uow, event, [changed])
             await uow.commit()
-        await self._dispatcher.dispatch(mails.ids)
-        await self._handover.collect_payments(mails)
+        await self._after_commit(mails)
         return row
 
     async def _move(
@@ -565,9 +564,9 @@ class RegistrationAdminService:
         now = self._clock.now()
         mails = AfterCommit()
         async with self._uow() as uow:
-            event, current = await self._own(uow, actor, event_id, registration_id)
-            await uow.event_seats.lock(event.id)
-            event, current = await self._own(uow, actor, event_id, registration_id)
+            event, current = await self._own_locked(
+                uow, actor, event_id, registration_id
+            )
             if current.status is not RegistrationStatus.CANCELLED:
                 current = await self._cancel(
                     uow,
@@ -581,8 +580,7 @@ class RegistrationAdminService:
                 )
             (row,) = await self._rows(uow, event, [current])
             await uow.commit()
-        await self._dispatcher.dispatch(mails.ids)
-        await self._handover.collect_payments(mails)
+        await self._after_commit(mails)
         return row
 
     async def promote(
@@ -602,9 +600,9 @@ class RegistrationAdminService:
         now = self._clock.now()
         mails = AfterCommit()
         async with self._uow() as uow:
-            event, current = await self._own(uow, actor, event_id, registration_id)
-            await uow.event_seats.lock(event.id)
-            event, current = await self._own(uow, actor, event_id, registration_id)
+            event, current = await self._own_locked(
+                uow, actor, event_id, registration_id
+            )
             if current.status is not RegistrationStatus.WAITLISTED:
                 raise NotWaitlisted(
                     f"The registration is {current.status.value}, not waitlisted.",
@@ -623,8 +621,7 @@ class RegistrationAdminService:
             )
             (row,) = await self._rows(uow, event, [promoted])
             await uow.commit()
-        await self._dispatcher.dispatch(mails.ids)
-        await self._handover.collect_payments(mails)
+        await self._after_commit(mails)
         return row
 
     async def remove_from_waitlist(
@@ -641,9 +638,9 @@ class RegistrationAdminService:
         now = self._clock.now()
         mails = AfterCommit()
         async with self._uow() as uow:
-            event, current = await self._own(uow, actor, event_id, registration_id)
-            await uow.event_seats.lock(event.id)
-            event, current = await self._own(uow, actor, event_id, registration_id)
+            event, current = await self._own_locked(
+                uow, actor, event_id, registration_id
+            )
             if current.status is RegistrationStatus.CANCELLED:
                 return
             if current.status is not RegistrationStatus.WAITLISTED:
@@ -663,8 +660,7 @@ class RegistrationAdminService:
                 action="registrations.waitlist.removed",
             )
             await uow.commit()
-        await self._dispatcher.dispatch(mails.ids)
-        await self._handover.collect_payments(mails)
+        await self._after_commit(mails)
 
     # -- offers --------------------------------------------------------------
 
@@ -710,8 +706,7 @@ class RegistrationAdminService:
             )
             await self._handover.seated_in(uow, event, accepted, mails)
             await uow.commit()
-        await self._dispatcher.dispatch(mails.ids)
-        await self._handover.collect_payments(mails)
+        await self._after_commit(mails)
         log.info(
             "registrations.waitlist.offer_accepted", registration_id=str(current.id)
         )
@@ -769,8 +764,7 @@ class RegistrationAdminService:
                 action="registrations.waitlist.offer_expired",
             )
             await uow.commit()
-        await self._dispatcher.dispatch(mails.ids)
-        await self._handover.collect_payments(mails)
+        await self._after_commit(mails)
         log.info(
             "registrations.waitlist.offer_expired",
             registration_id=str(registration_id),
@@ -878,6 +872,11 @@ class RegistrationAdminService:
             registration.hold_expires_at = now + self._handover.payment_hold
         return registration
 
+    async def _after_commit(self, mails: AfterCommit) -> None:
+        """Send the mails and start the checkouts a committed change queued."""
+        await self._dispatcher.dispatch(mails.ids)
+        await self._handover.collect_payments(mails)
+
     async def _details(
         self, uow: UnitOfWork, event: Event, now: datetime
     ) -> EventDetails:
@@ -912,6 +911,15 @@ class RegistrationAdminService:
                 resource="registration",
             )
         return event, registration
+
+    @classmethod
+    async def _own_locked(
+        cls, uow: UnitOfWork, actor: Principal, event_id: UUID, registration_id: UUID
+    ) -> tuple[Event, Registration]:
+        """The registration read again under its event's seat lock."""
+        event, _ = await cls._own(uow, actor, event_id, registration_id)
+        await uow.event_seats.lock(event.id)
+        return await cls._own(uow, actor, event_id, registration_id)
 
     @staticmethod
     async def _mine(
