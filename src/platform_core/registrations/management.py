@@ -14,7 +14,6 @@ from uuid import UUID
 import structlog
 from email_validator import EmailNotValidError, validate_email
 
-from platform_core.audit.service import write_audit
 from platform_core.events.custom_fields import CustomFieldService
 from platform_core.events.fields import CustomField
 from platform_core.events.model import Event, EventStatus
@@ -29,6 +28,7 @@ from platform_core.identity.model import (
 from platform_core.notifications.model import MailMessage
 from platform_core.outbox.ports import MessageDispatcher
 from platform_core.outbox.service import enqueue_mail
+from platform_core.registrations.audit import audit_registration
 from platform_core.registrations.handover import AfterCommit, SeatHandover
 from platform_core.registrations.mails import (
     EventDetails,
@@ -340,13 +340,14 @@ class RegistrationAdminService:
                 )
                 results.append(result)
                 if result.registration is not None:
-                    await self._audit(
+                    await audit_registration(
                         uow,
                         "registrations.registration.created",
                         actor,
                         result.registration,
                         client,
                         source=RegistrationSource.BULK.value,
+                        at=self._clock.now(),
                     )
             await uow.commit()
         added = sum(r.outcome is BulkOutcome.ADDED for r in results)
@@ -498,7 +499,7 @@ class RegistrationAdminService:
                     "The registration changed meanwhile; read it again.",
                     code="registration_changed",
                 )
-            await self._audit(
+            await audit_registration(
                 uow,
                 "registrations.registration.updated",
                 actor,
@@ -510,6 +511,7 @@ class RegistrationAdminService:
                     if moved and target is not None
                     else {}
                 ),
+                at=self._clock.now(),
             )
             (row,) = await self._rows(uow, event, [changed])
             await uow.commit()
@@ -697,12 +699,13 @@ class RegistrationAdminService:
             accepted = self._seated(replace(current, updated_at=now), event, now)
             accepted.user_id = accepted.user_id or actor.user_id
             await self._write(uow, current, accepted)
-            await self._audit(
+            await audit_registration(
                 uow,
                 "registrations.waitlist.offer_accepted",
                 actor,
                 accepted,
                 client,
+                at=self._clock.now(),
             )
             await self._handover.seated_in(uow, event, accepted, mails)
             await uow.commit()
@@ -793,8 +796,14 @@ class RegistrationAdminService:
         changed.hold_expires_at = None
         changed.offer_expires_at = None
         await self._write(uow, current, changed)
-        await self._audit(
-            uow, action, actor, changed, client, from_status=current.status.value
+        await audit_registration(
+            uow,
+            action,
+            actor,
+            changed,
+            client,
+            from_status=current.status.value,
+            at=self._clock.now(),
         )
         details = await self._details(uow, event, now)
         await self._mail(
@@ -841,7 +850,7 @@ class RegistrationAdminService:
         changed.offer_expires_at = None
         changed.hold_expires_at = None
         await self._write(uow, current, changed)
-        await self._audit(
+        await audit_registration(
             uow,
             "registrations.waitlist.promoted",
             actor,
@@ -849,6 +858,7 @@ class RegistrationAdminService:
             client,
             by="organizer",
             ignore_capacity=ignore_capacity,
+            at=self._clock.now(),
         )
         await self._handover.seated_in(uow, event, changed, mails)
         log.info(
@@ -962,28 +972,6 @@ class RegistrationAdminService:
             )
             for r in registrations
         ]
-
-    async def _audit(
-        self,
-        uow: UnitOfWork,
-        action: str,
-        actor: Principal | None,
-        registration: Registration,
-        client: ClientInfo | None,
-        **details: Any,
-    ) -> None:
-        await write_audit(
-            uow.audit,
-            action,
-            at=self._clock.now(),
-            actor_id=None if actor is None else actor.user_id,
-            target_type="registration",
-            target_id=registration.id,
-            client=client,
-            event_id=str(registration.event_id),
-            status=registration.status.value,
-            **details,
-        )
 
 
 def _status(value: object) -> RegistrationStatus:

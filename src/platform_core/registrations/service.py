@@ -11,7 +11,6 @@ from uuid import UUID
 import structlog
 from email_validator import EmailNotValidError, validate_email
 
-from platform_core.audit.service import write_audit
 from platform_core.billing.ledger import Mails
 from platform_core.billing.ports import Payment, PaymentGateway, PaymentRequest
 from platform_core.billing.service import JobSummary
@@ -28,6 +27,7 @@ from platform_core.outbox.ports import MessageDispatcher
 from platform_core.outbox.service import enqueue_mail
 from platform_core.promotions.model import Quote
 from platform_core.registrations import mails
+from platform_core.registrations.audit import audit_registration
 from platform_core.registrations.handover import AfterCommit, SeatHandover
 from platform_core.registrations.model import (
     Registration,
@@ -301,13 +301,14 @@ class RegistrationService:
             except DuplicateRegistration as error:
                 raise _already_registered() from error
             position = await uow.registrations.waitlist_rank(registration)
-            await self._audit(
+            await audit_registration(
                 uow,
                 f"registrations.registration.{registration.status.value}",
                 actor,
                 registration,
                 client,
                 waitlist_position=position,
+                at=self._clock.now(),
             )
             await self._mail_outcome(uow, event, registration, position, sent)
             await uow.commit()
@@ -373,13 +374,14 @@ class RegistrationService:
                 registration.id, RegistrationStatus.PENDING_PAYMENT, confirmed
             ):
                 return False
-            await self._audit(
+            await audit_registration(
                 uow,
                 "registrations.registration.paid",
                 None,
                 confirmed,
                 None,
                 payment_ref=payment.id,
+                at=self._clock.now(),
             )
             await self._mail_outcome(uow, event, confirmed, None, sent)
             await uow.commit()
@@ -514,8 +516,13 @@ class RegistrationService:
             ):
                 return False
             await self.handover.seat_freed(uow, event, registration, now, sent)
-            await self._audit(
-                uow, "registrations.registration.hold_expired", None, released, None
+            await audit_registration(
+                uow,
+                "registrations.registration.hold_expired",
+                None,
+                released,
+                None,
+                at=self._clock.now(),
             )
             details = await self._details(uow, event, calendar=False)
             sent.ids.append(
@@ -590,13 +597,14 @@ class RegistrationService:
             await self.handover.seat_freed(
                 uow, event, registration, now, sent, actor=actor, client=client
             )
-            await self._audit(
+            await audit_registration(
                 uow,
                 "registrations.registration.cancelled",
                 actor,
                 cancelled,
                 client,
                 previous_status=registration.status.value,
+                at=self._clock.now(),
             )
             details = await self._details(uow, event, calendar=False)
             sent.ids.append(
@@ -810,28 +818,6 @@ class RegistrationService:
             raise _not_found()
         position = await uow.registrations.waitlist_rank(registration)
         return RegistrationView(registration, _card(event), position)
-
-    async def _audit(
-        self,
-        uow: UnitOfWork,
-        action: str,
-        actor: Principal | None,
-        registration: Registration,
-        client: ClientInfo | None,
-        **details: object,
-    ) -> None:
-        await write_audit(
-            uow.audit,
-            action,
-            at=self._clock.now(),
-            actor_id=actor.user_id if actor else None,
-            target_type="registration",
-            target_id=registration.id,
-            client=client,
-            event_id=str(registration.event_id),
-            status=registration.status.value,
-            **details,
-        )
 
 
 class RegistrationCountsInUow:
