@@ -128,7 +128,6 @@ class Platform:
         self.registration_admin = RegistrationAdminService(
             ports.uow_factory,
             ports.clock,
-            ports.dispatcher,
             handover=self.registrations.handover,
             calendar=ports.calendar,
         )

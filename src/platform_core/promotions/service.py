@@ -305,13 +305,6 @@ class PromotionService:
         )
         return AppliedCode(code_id=found.id, quote=_quote(found, event))
 
-    async def give_back_in(self, uow: UnitOfWork, code_id: UUID) -> bool:
-        """Return the use of a cancelled registration; never below zero."""
-        returned = await uow.promo_codes.give_back(code_id)
-        if returned:
-            log.info("promotions.promo_code.given_back", promo_code_id=str(code_id))
-        return returned
-
     async def _usable(self, uow: UnitOfWork, event: Event, code: str) -> PromoCode:
         found = await uow.promo_codes.get_by_key(event.organizer_id, code_key(code))
         if found is None:
@@ -420,3 +413,14 @@ def _taken() -> ValidationFailed:
             )
         ],
     )
+
+
+async def give_back_in(uow: UnitOfWork, code_id: UUID) -> bool:
+    """Return the use a cancelled registration took, in its transaction.
+
+    Never below zero: giving back twice returns false the second time.
+    """
+    returned = await uow.promo_codes.give_back(code_id)
+    if returned:
+        log.info("promotions.promo_code.given_back", promo_code_id=str(code_id))
+    return returned

@@ -9,13 +9,15 @@ from uuid import UUID
 
 import structlog
 
-from platform_core.audit.service import write_audit
 from platform_core.billing.ledger import Mails
 from platform_core.events.model import Event, EventStatus
 from platform_core.events.ports import CalendarRenderer
 from platform_core.identity.model import ClientInfo, Principal
+from platform_core.outbox.ports import MessageDispatcher
 from platform_core.outbox.service import enqueue_mail
+from platform_core.promotions.service import give_back_in
 from platform_core.registrations import mails
+from platform_core.registrations.audit import audit_registration
 from platform_core.registrations.model import Registration, RegistrationStatus
 from platform_core.registrations.seats import fill_seats, hand_on_seat
 from platform_core.shared.clock import Clock
@@ -47,6 +49,7 @@ class SeatHandover:
     def __init__(
         self,
         clock: Clock,
+        dispatcher: MessageDispatcher,
         *,
         frontend_url: str,
         payment_hold: timedelta = DEFAULT_PAYMENT_HOLD,
@@ -54,6 +57,7 @@ class SeatHandover:
         checkout: Checkout | None = None,
     ) -> None:
         self._clock = clock
+        self._dispatcher = dispatcher
         self._frontend_url = frontend_url.rstrip("/")
         self._payment_hold = payment_hold
         self._calendar = calendar
@@ -86,16 +90,11 @@ class SeatHandover:
         with offers offers a free seat; otherwise the next in line is
         promoted, onto a payment hold on a paid event unless their price is
         zero. A cancelled or ended event keeps the seat. Returns who got a
-        seat; a payment hold waits in `after` for `collect_payments` once the
+        seat; a payment hold waits in `after` for `after_commit` once the
         transaction committed.
         """
-        if left.promo_code_id is not None and await uow.promo_codes.give_back(
-            left.promo_code_id
-        ):
-            log.info(
-                "promotions.promo_code.given_back",
-                promo_code_id=str(left.promo_code_id),
-            )
+        if left.promo_code_id is not None:
+            await give_back_in(uow, left.promo_code_id)
         if not left.holds_seat:
             return []
         # The caller holds the seat lock, which a cancellation of the event
@@ -199,18 +198,8 @@ class SeatHandover:
         else:
             action = "registrations.waitlist.promoted"
             await self.seated_in(uow, event, got, after)
-        await write_audit(
-            uow.audit,
-            action,
-            at=now,
-            actor_id=None if actor is None else actor.user_id,
-            target_type="registration",
-            target_id=got.id,
-            client=client,
-            event_id=str(event.id),
-            status=got.status.value,
-            by="waitlist",
-            **details,
+        await audit_registration(
+            uow, action, actor, got, client, at=now, by="waitlist", **details
         )
         log.info(
             action,
@@ -239,8 +228,10 @@ class SeatHandover:
             )
         )
 
-    async def collect_payments(self, after: AfterCommit) -> None:
-        """Start the checkouts of the payment holds a committed transaction made."""
+    async def after_commit(self, after: AfterCommit) -> None:
+        """Send the mails a committed transaction queued, then start the
+        checkouts of the payment holds it made."""
+        await self._dispatcher.dispatch(after.ids)
         if self.checkout is None:
             return
         for registration, event in after.payments_due:

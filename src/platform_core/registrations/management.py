@@ -26,7 +26,6 @@ from platform_core.identity.model import (
     normalize_email,
 )
 from platform_core.notifications.model import MailMessage
-from platform_core.outbox.ports import MessageDispatcher
 from platform_core.outbox.service import enqueue_mail
 from platform_core.registrations.audit import audit_registration
 from platform_core.registrations.handover import AfterCommit, SeatHandover
@@ -225,14 +224,12 @@ class RegistrationAdminService:
         self,
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
-        dispatcher: MessageDispatcher,
         *,
         handover: SeatHandover,
         calendar: CalendarRenderer | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
-        self._dispatcher = dispatcher
         self._handover = handover
         self._calendar = calendar
 
@@ -515,7 +512,7 @@ class RegistrationAdminService:
             )
             (row,) = await self._rows(uow, event, [changed])
             await uow.commit()
-        await self._after_commit(mails)
+        await self._handover.after_commit(mails)
         return row
 
     async def _move(
@@ -582,7 +579,7 @@ class RegistrationAdminService:
                 )
             (row,) = await self._rows(uow, event, [current])
             await uow.commit()
-        await self._after_commit(mails)
+        await self._handover.after_commit(mails)
         return row
 
     async def promote(
@@ -623,7 +620,7 @@ class RegistrationAdminService:
             )
             (row,) = await self._rows(uow, event, [promoted])
             await uow.commit()
-        await self._after_commit(mails)
+        await self._handover.after_commit(mails)
         return row
 
     async def remove_from_waitlist(
@@ -662,7 +659,7 @@ class RegistrationAdminService:
                 action="registrations.waitlist.removed",
             )
             await uow.commit()
-        await self._after_commit(mails)
+        await self._handover.after_commit(mails)
 
     # -- offers --------------------------------------------------------------
 
@@ -709,7 +706,7 @@ class RegistrationAdminService:
             )
             await self._handover.seated_in(uow, event, accepted, mails)
             await uow.commit()
-        await self._after_commit(mails)
+        await self._handover.after_commit(mails)
         log.info(
             "registrations.waitlist.offer_accepted", registration_id=str(current.id)
         )
@@ -767,7 +764,7 @@ class RegistrationAdminService:
                 action="registrations.waitlist.offer_expired",
             )
             await uow.commit()
-        await self._after_commit(mails)
+        await self._handover.after_commit(mails)
         log.info(
             "registrations.waitlist.offer_expired",
             registration_id=str(registration_id),
@@ -881,11 +878,6 @@ class RegistrationAdminService:
             registration.status = RegistrationStatus.PENDING_PAYMENT
             registration.hold_expires_at = now + self._handover.payment_hold
         return registration
-
-    async def _after_commit(self, mails: AfterCommit) -> None:
-        """Send the mails and start the checkouts a committed change queued."""
-        await self._dispatcher.dispatch(mails.ids)
-        await self._handover.collect_payments(mails)
 
     async def _details(
         self, uow: UnitOfWork, event: Event, now: datetime

@@ -76,8 +76,6 @@ class PromoCodes(Protocol):
         """Use one of the code's uses, or raise ValidationFailed on `promo_code`."""
         ...
 
-    async def give_back_in(self, uow: UnitOfWork, code_id: UUID) -> bool: ...
-
 
 class AppliedPromo(Protocol):
     @property
@@ -228,6 +226,7 @@ class RegistrationService:
         self._calendar = calendar
         self.handover = SeatHandover(
             clock,
+            dispatcher,
             frontend_url=self._policy.frontend_url,
             payment_hold=self._policy.payment_hold,
             calendar=calendar,
@@ -533,9 +532,8 @@ class RegistrationService:
                 )
             )
             await uow.commit()
-        await self._dispatcher.dispatch(sent.ids)
+        await self.handover.after_commit(sent)
         log.info("registrations.hold.released", registration_id=str(registration_id))
-        await self.handover.collect_payments(sent)
         return True
 
     # -- an attendee's registrations ---------------------------------------
@@ -613,13 +611,12 @@ class RegistrationService:
                 )
             )
             await uow.commit()
-        await self._dispatcher.dispatch(sent.ids)
+        await self.handover.after_commit(sent)
         log.info(
             "registrations.registration.cancelled",
             registration_id=str(registration.id),
             event_id=str(event.id),
         )
-        await self.handover.collect_payments(sent)
         return RegistrationView(cancelled, _card(event), None)
 
     async def collect_payment(self, registration: Registration, event: Event) -> None:
@@ -711,8 +708,7 @@ class RegistrationService:
                 )
 
         async def follow_up() -> None:
-            await self._dispatcher.dispatch(sent.ids)
-            await self.handover.collect_payments(sent)
+            await self.handover.after_commit(sent)
 
         return follow_up
 

@@ -30,8 +30,9 @@ def admin_service(uow_factory: UnitOfWorkFactory) -> RegistrationAdminService:
     return RegistrationAdminService(
         uow_factory,
         clock,
-        RecordingDispatcher(),
-        handover=SeatHandover(clock, frontend_url="https://app.test"),
+        handover=SeatHandover(
+            clock, RecordingDispatcher(), frontend_url="https://app.test"
+        ),
     )
 
 
@@ -181,7 +182,9 @@ async def raise_capacity(
     uow_factory: UnitOfWorkFactory, event: Event, capacity: int | None
 ) -> list[str]:
     """What the events context's hook does: the new seats go to whoever waits."""
-    handover = SeatHandover(ManualClock(NOW), frontend_url="https://app.test")
+    handover = SeatHandover(
+        ManualClock(NOW), RecordingDispatcher(), frontend_url="https://app.test"
+    )
     async with uow_factory() as uow:
         stored = await uow.events.get(event.id)
         assert stored is not None

@@ -9,7 +9,7 @@ import pytest
 
 from platform_core.events.model import Event
 from platform_core.promotions.model import DiscountType, Quote, Refusal
-from platform_core.promotions.service import AppliedCode
+from platform_core.promotions.service import AppliedCode, give_back_in
 from platform_core.shared.errors import NotFound, ValidationFailed
 
 from .conftest import World
@@ -239,10 +239,7 @@ class TestGivingBack:
         applied = await apply(world, event, "SPRING25", "first@example.org")
 
         async with world.adapters.ports().uow_factory() as uow:
-            promotions = world.platform.promotions
-            returned = [
-                await promotions.give_back_in(uow, applied.code_id) for _ in range(2)
-            ]
+            returned = [await give_back_in(uow, applied.code_id) for _ in range(2)]
             await uow.commit()
 
         assert returned == [True, False]
