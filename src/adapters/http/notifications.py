@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 import msgspec
@@ -13,16 +13,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK
 
 from adapters.http.auth import SECURITY, provide_principal
+from adapters.http.events import utc, utc_or_none
 from adapters.http.openapi import problems
 from platform_core import Platform
 from platform_core.identity.model import Principal
 from platform_core.notifications.model import Notification
 from platform_core.notifications.service import NotificationPage
 from platform_core.shared.pagination import PageRequest
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.astimezone(UTC)
 
 
 class NotificationResponse(msgspec.Struct, kw_only=True):
@@ -40,8 +37,8 @@ class NotificationResponse(msgspec.Struct, kw_only=True):
             kind=notification.kind,
             title=notification.title,
             body=notification.body,
-            created_at=notification.created_at.astimezone(UTC),
-            read_at=_utc(notification.read_at),
+            created_at=utc(notification.created_at),
+            read_at=utc_or_none(notification.read_at),
         )
 
 

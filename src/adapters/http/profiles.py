@@ -14,6 +14,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from adapters.http.auth import SECURITY, provide_principal
+from adapters.http.events import utc_or_none
 from adapters.http.identity import Body
 from adapters.http.openapi import problems
 from adapters.http.uploads import UPLOAD_MAX_BYTES, LogoUpload, read_upload
@@ -42,10 +43,6 @@ TimeZone = Annotated[
         "a promo code's date-only validity bounds are days in this zone."
     ),
 ]
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.astimezone(UTC)
 
 
 class OrganizerProfileResponse(msgspec.Struct, kw_only=True):
@@ -87,7 +84,7 @@ class MyOrganizerProfileResponse(OrganizerProfileResponse, kw_only=True):
         return cls(
             **cls.fields_of(profile, media),
             created_at=profile.created_at.astimezone(UTC),
-            updated_at=_utc(profile.updated_at),
+            updated_at=utc_or_none(profile.updated_at),
         )
 
 

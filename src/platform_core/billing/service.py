@@ -310,7 +310,7 @@ class BillingService:
                 limits=over,
             )
         state = await self._gateway.change_plan(
-            self._gateway_view(current),
+            gateway_view(current),
             plan,
             chosen,
             idempotency_key=f"change-{current.id}-{new_id()}",
@@ -327,7 +327,7 @@ class BillingService:
         if current.cancel_at_period_end:
             return await self.subscription(actor)
         state = await self._gateway.set_cancel_at_period_end(
-            self._gateway_view(current),
+            gateway_view(current),
             True,
             idempotency_key=f"cancel-{current.id}-{new_id()}",
         )
@@ -345,7 +345,7 @@ class BillingService:
                 "The subscription is not set to cancel.", code="not_canceling"
             )
         state = await self._gateway.set_cancel_at_period_end(
-            self._gateway_view(current),
+            gateway_view(current),
             False,
             idempotency_key=f"reactivate-{current.id}-{new_id()}",
         )
@@ -360,7 +360,7 @@ class BillingService:
         if current.provider is not Provider.STRIPE:
             return view
         self._require_provider(current)
-        state = await self._gateway.retrieve_subscription(self._gateway_view(current))
+        state = await self._gateway.retrieve_subscription(gateway_view(current))
         if state is None:
             return view
         return await self._apply(state)
@@ -391,7 +391,7 @@ class BillingService:
         else:
             self._require_provider(current)
             state = await self._gateway.cancel_now(
-                self._gateway_view(current),
+                gateway_view(current),
                 idempotency_key=f"downgrade-{current.id}-{new_id()}",
             )
 
@@ -844,9 +844,7 @@ class BillingService:
                 provider=subscription.provider.value,
             )
             return False
-        state = await self._gateway.retrieve_subscription(
-            self._gateway_view(subscription)
-        )
+        state = await self._gateway.retrieve_subscription(gateway_view(subscription))
         if state is None:
             return False
         before = (subscription.status, subscription.current_period_end)
@@ -967,9 +965,6 @@ class BillingService:
                 f"{self._gateway.provider.value} payments.",
                 code="payments_not_configured",
             )
-
-    def _gateway_view(self, subscription: Subscription) -> GatewaySubscription:
-        return gateway_view(subscription)
 
     async def _audit(
         self,

@@ -198,9 +198,8 @@ class CustomFieldService:
         and the deletion.
         """
         async with self._uow() as uow:
-            await uow.event_seats.lock(event_id)
             event, item = await self._own_field(
-                uow, actor, event_id, field_id, hold=True
+                uow, actor, event_id, field_id, hold=True, seats=True
             )
             fields = await uow.custom_fields.list_for_event(event.id)
             dependents = [
@@ -314,11 +313,13 @@ class CustomFieldService:
         field_id: UUID,
         *,
         hold: bool = False,
+        seats: bool = False,
     ) -> tuple[Event, CustomField]:
         """The field of the caller's event; with `hold`, the event row is held
-        so the event's fields change one transaction at a time."""
+        so the event's fields change one transaction at a time, and with
+        `seats` its seat counter first (see `hold_own_event`)."""
         event = await (
-            hold_own_event(uow, actor, event_id)
+            hold_own_event(uow, actor, event_id, seats=seats)
             if hold
             else own_event(uow, actor, event_id)
         )
