@@ -3,22 +3,30 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from litestar.testing import AsyncTestClient
 
 from adapters.container import Container, build_container
 from adapters.http.app import create_app
 from adapters.persistence import upgrade_database
 from adapters.settings import load_settings
+from tests.contract.conftest import PostgresServer
 from tests.support import PASSWORD, token_from_link
 
 MAIL_WAIT_SECONDS = 10.0
+START_TIMEOUT_SECONDS = 20
+SOCKET_CLIENTS = 200
 
 
 @dataclass
@@ -114,3 +122,73 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
     container = build_container(settings)
     async with AsyncTestClient(create_app(container)) as client:
         yield Api(client, container, settings.resolved_mail_outbox)
+
+
+@pytest.fixture
+async def postgres_api(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> AsyncIterator[Api]:
+    """The real app on a fresh, migrated PostgreSQL database."""
+    url = await asyncio.to_thread(postgres_server.create_database)
+    await asyncio.to_thread(upgrade_database, url)
+    settings = load_settings(settings_env(tmp_path, PLATFORM_DATABASE_URL=url))
+    container = build_container(settings)
+    async with AsyncTestClient(create_app(container)) as client:
+        yield Api(client, container, settings.resolved_mail_outbox)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine_api(request: pytest.FixtureRequest) -> Api:
+    """The app through the in-process test client, on each engine.
+
+    That client hands the app one request at a time: tests whose requests
+    must overlap use `socket_api` or threads.
+    """
+    api: Api = request.getfixturevalue(
+        "api" if request.param == "sqlite" else "postgres_api"
+    )
+    return api
+
+
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """Serve `app` with uvicorn in a thread on a free local port; its base URL."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_config=None, lifespan="on", backlog=512
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise AssertionError("uvicorn did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=START_TIMEOUT_SECONDS)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def socket_api(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Api]:
+    """The app served by uvicorn over TCP, on each engine: requests overlap."""
+    extra: dict[str, str] = {}
+    if request.param == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        extra["PLATFORM_DATABASE_URL"] = await asyncio.to_thread(server.create_database)
+    settings = load_settings(settings_env(tmp_path, **extra))
+    await asyncio.to_thread(upgrade_database, settings.resolved_database_url)
+    container = build_container(settings)
+    limits = httpx.Limits(
+        max_connections=SOCKET_CLIENTS, max_keepalive_connections=SOCKET_CLIENTS
+    )
+    with served(create_app(container)) as base_url:
+        async with httpx.AsyncClient(
+            base_url=base_url, limits=limits, timeout=120
+        ) as client:
+            yield Api(client, container, settings.resolved_mail_outbox)

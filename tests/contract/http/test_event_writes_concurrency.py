@@ -8,46 +8,20 @@ tests send theirs from threads, through the same app, so they overlap.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import httpx
 import pytest
-from litestar.testing import AsyncTestClient, transport
+from litestar.testing import transport
 
-from adapters.container import build_container
-from adapters.http.app import create_app
-from adapters.persistence import create_engine, sql_uow_factory, upgrade_database
-from adapters.settings import load_settings
-from tests.contract.conftest import PostgresServer
-from tests.contract.http.conftest import Api, bearer, settings_env
+from adapters.persistence import create_engine, sql_uow_factory
+from tests.contract.http.conftest import Api, bearer
 from tests.contract.http.test_events import complete_body, create, organizer, publish
 
 ROUNDS = 3
-
-
-@pytest.fixture
-async def postgres_api(
-    tmp_path: Path, postgres_server: PostgresServer
-) -> AsyncIterator[Api]:
-    """The real app on a fresh, migrated PostgreSQL database."""
-    url = await asyncio.to_thread(postgres_server.create_database)
-    await asyncio.to_thread(upgrade_database, url)
-    settings = load_settings(settings_env(tmp_path, PLATFORM_DATABASE_URL=url))
-    container = build_container(settings)
-    async with AsyncTestClient(create_app(container)) as client:
-        yield Api(client, container, settings.resolved_mail_outbox)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine_api(request: pytest.FixtureRequest) -> Api:
-    api: Api = request.getfixturevalue(
-        "api" if request.param == "sqlite" else "postgres_api"
-    )
-    return api
 
 
 class AppTransport(httpx.BaseTransport):

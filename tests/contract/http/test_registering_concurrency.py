@@ -1,53 +1,23 @@
-"""A rush of registrants over HTTP: nobody overbooked or lost, on both engines."""
+"""A rush of registrants over TCP: nobody overbooked or lost, on both engines."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import pytest
-from litestar.testing import AsyncTestClient
-
-from adapters.container import build_container
-from adapters.http.app import create_app
-from adapters.persistence import create_engine, sql_uow_factory, upgrade_database
-from adapters.settings import load_settings
+from adapters.persistence import create_engine, sql_uow_factory
 from platform_core.registrations.model import (
     Registration,
     RegistrationFilter,
     RegistrationStatus,
 )
-from tests.contract.conftest import PostgresServer
-from tests.contract.http.conftest import Api, settings_env
+from tests.contract.http.conftest import Api
 from tests.contract.http.test_events import complete_body, create, organizer, publish
 
 SEATS = 50
 RUSH = 200
-
-
-@pytest.fixture
-async def postgres_api(
-    tmp_path: Path, postgres_server: PostgresServer
-) -> AsyncIterator[Api]:
-    """The real app on a fresh, migrated PostgreSQL database."""
-    url = await asyncio.to_thread(postgres_server.create_database)
-    await asyncio.to_thread(upgrade_database, url)
-    settings = load_settings(settings_env(tmp_path, PLATFORM_DATABASE_URL=url))
-    container = build_container(settings)
-    async with AsyncTestClient(create_app(container)) as client:
-        yield Api(client, container, settings.resolved_mail_outbox)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine_api(request: pytest.FixtureRequest) -> Api:
-    api: Api = request.getfixturevalue(
-        "api" if request.param == "sqlite" else "postgres_api"
-    )
-    return api
 
 
 async def an_open_event(api: Api, **fields: Any) -> dict[str, Any]:
@@ -72,9 +42,9 @@ async def stored_registrations(api: Api, event_uuid: str) -> list[Registration]:
 
 class TestRush:
     async def test_200_registrants_for_50_seats_fill_them_and_queue_the_rest(
-        self, engine_api: Api
+        self, socket_api: Api
     ) -> None:
-        api = engine_api
+        api = socket_api
         event = await an_open_event(api, capacity=SEATS, waitlist_enabled=True)
 
         async def register(n: int) -> Any:
@@ -118,9 +88,9 @@ class TestRush:
         print(f"\n{RUSH} registrations for {SEATS} seats in {elapsed:.2f} s")
 
     async def test_a_full_event_without_waitlist_refuses_as_event_full(
-        self, engine_api: Api
+        self, socket_api: Api
     ) -> None:
-        api = engine_api
+        api = socket_api
         event = await an_open_event(api, capacity=5, waitlist_enabled=False)
 
         async def register(n: int) -> Any:
