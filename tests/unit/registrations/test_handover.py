@@ -4,51 +4,31 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
-from typing import Any
-from uuid import UUID
+from typing import Any, ClassVar
 
 import pytest
 
 from adapters.memory import MemoryAdapters
-from platform_core import IdentityPolicy, Platform
 from platform_core.billing.ports import PaymentGateway
 from platform_core.events.model import Event, EventStatus
-from platform_core.events.service import EventInput
 from platform_core.identity.model import Principal
 from platform_core.registrations.management import PersonInput
-from platform_core.registrations.model import Registration, RegistrationStatus
+from platform_core.registrations.model import RegistrationStatus
 from platform_core.registrations.service import RegistrationForm, RegistrationView
-from tests.support import Core
-from tests.unit.registrations.test_payments import ORGANIZER, HostedCheckout
+from tests.unit.registrations.support import (
+    HostedCheckout,
+    OrganizerWorld,
+    organizer_core,
+)
 
 
 @dataclasses.dataclass
-class World:
-    core: Core
-    ada: Principal
-
-    @property
-    def platform(self) -> Platform:
-        return self.core.platform
-
-    @property
-    def adapters(self) -> MemoryAdapters:
-        return self.core.adapters
-
-    async def event(self, **fields: Any) -> Event:
-        starts_at = self.adapters.clock.now() + timedelta(days=7)
-        values: dict[str, Any] = {
-            "title": "Wound care",
-            "timezone": "Europe/Paris",
-            "starts_at": starts_at,
-            "ends_at": starts_at + timedelta(hours=2),
-            "description": "Talks.",
-            "capacity": 1,
-            "waitlist_enabled": True,
-            **fields,
-        }
-        event = await self.platform.events.create_event(self.ada, EventInput(**values))
-        return await self.platform.events.set_published(self.ada, event.id, True)
+class World(OrganizerWorld):
+    EVENT: ClassVar[dict[str, Any]] = {
+        "title": "Wound care",
+        "capacity": 1,
+        "waitlist_enabled": True,
+    }
 
     async def register(
         self, event: Event, n: int, actor: Principal | None = None
@@ -62,35 +42,9 @@ class World:
         )
         return await self.platform.registrations.register(actor, str(event.id), form)
 
-    async def stored(self, registration_id: UUID) -> Registration:
-        async with self.adapters.ports().uow_factory() as uow:
-            found = await uow.registrations.get(registration_id)
-        assert found is not None
-        return found
-
-    async def subjects_to(self, address: str) -> list[str]:
-        await self.platform.outbox.drain()
-        return [
-            s.message.subject
-            for s in self.adapters.mailer.sent
-            if s.message.to == address
-        ]
-
-    def audit_actions(self) -> list[str]:
-        return [record.action for record in self.adapters.store.tables.audit]
-
 
 async def a_world(gateway: PaymentGateway | None = None) -> World:
-    adapters = MemoryAdapters()
-    ports = adapters.ports()
-    if gateway is not None:
-        ports = dataclasses.replace(ports, payment_gateway=gateway)
-    platform = Platform(ports, IdentityPolicy(frontend_url="https://app.test"))
-    core = Core(platform, adapters)
-    await platform.billing.upsert_plan(None, ORGANIZER)
-    ada = await core.principal(await core.verified_user())
-    await platform.billing.subscribe(ada, plan_code="organizer", interval="month")
-    return World(core, ada)
+    return World(*await organizer_core(gateway))
 
 
 @pytest.fixture

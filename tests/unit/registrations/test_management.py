@@ -11,13 +11,10 @@ from uuid import UUID
 
 import pytest
 
-from adapters.memory import MemoryAdapters
-from platform_core import IdentityPolicy, Platform
 from platform_core.billing.model import Capability, Interval, Limit, Plan, Price
 from platform_core.events.custom_fields import CustomFieldInput
 from platform_core.events.fields import FieldType
 from platform_core.events.model import Event
-from platform_core.events.service import EventInput
 from platform_core.identity.model import Principal
 from platform_core.registrations.management import (
     BULK_MAX,
@@ -33,7 +30,7 @@ from platform_core.registrations.model import (
 )
 from platform_core.shared.errors import Conflict, NotFound, ValidationFailed
 from platform_core.shared.pagination import PageRequest
-from tests.support import Core
+from tests.unit.registrations.support import OrganizerWorld, organizer_core
 
 ORGANIZER = Plan(
     code="organizer",
@@ -55,31 +52,8 @@ def person(number: int, **fields: Any) -> PersonInput:
 
 
 @dataclasses.dataclass
-class World:
-    core: Core
-    ada: Principal
-    bob: Principal
-
-    @property
-    def platform(self) -> Platform:
-        return self.core.platform
-
-    @property
-    def adapters(self) -> MemoryAdapters:
-        return self.core.adapters
-
-    async def event(self, **fields: Any) -> Event:
-        starts_at = self.adapters.clock.now() + timedelta(days=7)
-        values: dict[str, Any] = {
-            "title": "Cardiology update",
-            "timezone": "Europe/Paris",
-            "starts_at": starts_at,
-            "ends_at": starts_at + timedelta(hours=2),
-            "description": "Talks.",
-            **fields,
-        }
-        event = await self.platform.events.create_event(self.ada, EventInput(**values))
-        return await self.platform.events.set_published(self.ada, event.id, True)
+class World(OrganizerWorld):
+    bob: Principal = dataclasses.field(kw_only=True)
 
     async def add(
         self, event: Event, *numbers: int, ignore_capacity: bool = False
@@ -102,10 +76,6 @@ class World:
         )
         return {r.registration.email: r.registration.status for r in page.items}
 
-    async def taken(self, event: Event) -> int:
-        async with self.adapters.ports().uow_factory() as uow:
-            return await uow.event_seats.taken(event.id)
-
     async def pending(self, event: Event, number: int) -> Registration:
         """A pending-payment registration holding a seat, as a checkout leaves it."""
         async with self.adapters.ports().uow_factory() as uow:
@@ -125,9 +95,6 @@ class World:
             await uow.commit()
         return registration
 
-    def audit_actions(self) -> list[str]:
-        return [record.action for record in self.adapters.store.tables.audit]
-
     async def mails_to(self, address: str) -> list[str]:
         await self.platform.outbox.drain()
         return [
@@ -139,17 +106,10 @@ class World:
 
 @pytest.fixture
 async def world() -> World:
-    adapters = MemoryAdapters()
-    platform = Platform(
-        adapters.ports(), IdentityPolicy(frontend_url="https://app.test")
-    )
-    core = Core(platform, adapters)
-    await platform.billing.upsert_plan(None, ORGANIZER)
-    ada = await core.principal(await core.verified_user())
-    await platform.billing.subscribe(ada, plan_code="organizer", interval="month")
+    core, ada = await organizer_core(plan=ORGANIZER)
     bob = await core.principal(await core.verified_user("bob@example.org"))
-    await platform.billing.subscribe(bob, plan_code="organizer", interval="month")
-    return World(core, ada, bob)
+    await core.platform.billing.subscribe(bob, plan_code="organizer", interval="month")
+    return World(core, ada, bob=bob)
 
 
 class TestListing:

@@ -5,88 +5,31 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
-from adapters.memory import LocalPaymentGateway, MemoryAdapters
-from platform_core import IdentityPolicy, Platform
-from platform_core.billing.model import Capability, Interval, Limit, Plan, Price
-from platform_core.billing.ports import Payment, PaymentRequest
+from adapters.memory import MemoryAdapters
 from platform_core.events.model import Event
-from platform_core.events.service import EventInput
-from platform_core.identity.model import Principal
 from platform_core.registrations.model import RegistrationStatus
 from platform_core.registrations.service import RegistrationForm, RegistrationView
 from platform_core.shared.errors import ProviderUnavailable
-from tests.support import Core
-
-ORGANIZER = Plan(
-    code="organizer",
-    name="Organizer",
-    prices=(Price(Interval.MONTH, 2900, "USD"),),
-    capabilities=frozenset({Capability.ORGANIZER, Capability.PROMO_CODES}),
-    limits={Limit.EVENTS_PER_PERIOD: None},
+from tests.unit.registrations.support import (
+    HostedCheckout,
+    OrganizerWorld,
+    organizer_core,
 )
 
 
-class HostedCheckout(LocalPaymentGateway):
-    """A gateway whose checkouts wait for the registrant, like Stripe's."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.started: dict[str, Payment] = {}
-        self.down = False
-
-    async def start_payment(self, request: PaymentRequest) -> Payment:
-        if self.down:
-            raise ProviderUnavailable("The payment provider did not answer.")
-        payment = Payment(
-            id=f"cs_{len(self.started) + 1}",
-            url=f"https://pay.test/{len(self.started) + 1}",
-            complete=False,
-            reference=request.reference,
-        )
-        self.started[payment.id] = payment
-        return payment
-
-    async def retrieve_payment(self, payment_id: str) -> Payment | None:
-        return self.started.get(payment_id)
-
-    def pay(self, payment_id: str) -> Payment:
-        paid = dataclasses.replace(self.started[payment_id], complete=True)
-        self.started[payment_id] = paid
-        return paid
-
-
 @dataclasses.dataclass
-class World:
-    core: Core
-    gateway: HostedCheckout
-    ada: Principal
+class World(OrganizerWorld):
+    gateway: HostedCheckout = dataclasses.field(kw_only=True)
 
-    @property
-    def platform(self) -> Platform:
-        return self.core.platform
-
-    @property
-    def adapters(self) -> MemoryAdapters:
-        return self.core.adapters
-
-    async def event(self, **fields: Any) -> Event:
-        starts_at = self.adapters.clock.now() + timedelta(days=7)
-        values: dict[str, Any] = {
-            "title": "Paid masterclass",
-            "timezone": "Europe/Paris",
-            "starts_at": starts_at,
-            "ends_at": starts_at + timedelta(hours=2),
-            "description": "Talks.",
-            "price": 5_000,
-            "currency": "EUR",
-            **fields,
-        }
-        event = await self.platform.events.create_event(self.ada, EventInput(**values))
-        return await self.platform.events.set_published(self.ada, event.id, True)
+    EVENT: ClassVar[dict[str, Any]] = {
+        "title": "Paid masterclass",
+        "price": 5_000,
+        "currency": "EUR",
+    }
 
     async def register(self, event: Event, n: int) -> RegistrationView:
         return await self.platform.registrations.register(
@@ -98,35 +41,14 @@ class World:
         )
 
     async def status(self, view: RegistrationView) -> RegistrationStatus:
-        async with self.adapters.ports().uow_factory() as uow:
-            found = await uow.registrations.get(view.registration.id)
-        assert found is not None
-        return found.status
-
-    async def taken(self, event: Event) -> int:
-        async with self.adapters.ports().uow_factory() as uow:
-            return await uow.event_seats.taken(event.id)
-
-    async def subjects_to(self, n: int) -> list[str]:
-        await self.platform.outbox.drain()
-        return [
-            s.message.subject
-            for s in self.adapters.mailer.sent
-            if s.message.to == f"person{n}@example.org"
-        ]
+        return (await self.stored(view.registration.id)).status
 
 
 @pytest.fixture
 async def world() -> World:
-    adapters = MemoryAdapters()
-    gateway = HostedCheckout(adapters.clock)
-    ports = dataclasses.replace(adapters.ports(), payment_gateway=gateway)
-    platform = Platform(ports, IdentityPolicy(frontend_url="https://app.test"))
-    core = Core(platform, adapters)
-    await platform.billing.upsert_plan(None, ORGANIZER)
-    ada = await core.principal(await core.verified_user())
-    await platform.billing.subscribe(ada, plan_code="organizer", interval="month")
-    return World(core, gateway, ada)
+    gateway = HostedCheckout(MemoryAdapters().clock)
+    core, ada = await organizer_core(gateway)
+    return World(core, ada, gateway=gateway)
 
 
 class TestHold:
@@ -176,7 +98,7 @@ class TestPaymentCompleted:
 
         assert (by_webhook, again) == (True, False)
         assert by_return.registration.status is RegistrationStatus.CONFIRMED
-        subjects = await world.subjects_to(1)
+        subjects = await world.subjects_to("person1@example.org")
         assert subjects == ["You are registered: Paid masterclass"]
 
     async def test_confirming_before_the_payment_is_made_changes_nothing(
@@ -239,9 +161,11 @@ class TestExpiry:
         assert await world.status(second) is RegistrationStatus.PENDING_PAYMENT
         assert await world.taken(event) == 1
         assert "Complete your registration: Paid masterclass" in (
-            await world.subjects_to(2)
+            await world.subjects_to("person2@example.org")
         )
-        assert "Seat released: Paid masterclass" in await world.subjects_to(1)
+        assert "Seat released: Paid masterclass" in await world.subjects_to(
+            "person1@example.org"
+        )
 
     async def test_a_payment_after_the_hold_ended_confirms_nothing(
         self, world: World
