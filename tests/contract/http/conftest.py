@@ -5,7 +5,7 @@ import email
 import email.policy
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -49,17 +49,27 @@ class Api:
             found.append(message)
         return found
 
+    def mails_to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.mails() if m["To"] == address]
+
     async def wait_for_mails(self, count: int) -> list[EmailMessage]:
         """The outbox folder once it holds `count` messages."""
+        return await self.wait_for_outbox(
+            lambda mails: len(mails) >= count, f"{count} mails"
+        )
+
+    async def wait_for_outbox(
+        self, ready: Callable[[list[EmailMessage]], bool], expected: str
+    ) -> list[EmailMessage]:
+        """The outbox folder once `ready` holds for its messages."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + MAIL_WAIT_SECONDS
-        while len(self.mails()) < count:
+        while not ready(mails := self.mails()):
             if loop.time() > deadline:
-                raise AssertionError(
-                    f"expected {count} mails, found {len(self.mails())}"
-                )
+                subjects = [m["Subject"] for m in mails]
+                raise AssertionError(f"expected {expected}, found {subjects}")
             await asyncio.sleep(0.02)
-        return self.mails()
+        return mails
 
     async def last_link_token(self, path: str, *, count: int) -> str:
         mails = await self.wait_for_mails(count)
@@ -82,9 +92,17 @@ class Api:
         self, email_address: str = "ada@example.org"
     ) -> dict[str, str]:
         """Sign up and verify; returns the `access` and `refresh` tokens."""
-        before = len(self.mails())
+        already = len(self.mails_to(email_address))
         await self.signup(email_address)
-        token = await self.last_link_token("verify-email", count=before + 1)
+        mails = await self.wait_for_outbox(
+            lambda mails: len([m for m in mails if m["To"] == email_address]) > already,
+            f"a verification mail to {email_address}",
+        )
+        body = [m for m in mails if m["To"] == email_address][-1].get_body(
+            preferencelist=("plain",)
+        )
+        assert body is not None
+        token = token_from_link(body.get_content(), "verify-email")
         response = await self.client.post(
             "/api/v1/auth/verify-email/", json={"token": token}
         )
