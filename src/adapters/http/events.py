@@ -423,8 +423,8 @@ class EventController(Controller):
         "/{uuid:uuid}/publish/",
         status_code=HTTP_200_OK,
         summary="Publish the event, or take it back to draft",
-        description="Publishing an incomplete event is refused with the missing "
-        "fields in `errors`.",
+        description="Publishing an incomplete event, or one that has ended, is "
+        "refused with the fields at fault in `errors`.",
         responses=problems(400, 401, 404),
     )
     async def publish_event(

@@ -368,9 +368,14 @@ class EventService:
             if published == event.is_published:
                 return event
             if published:
-                event.missing_for_publication().raise_if_any(
-                    "The event is not ready to publish."
-                )
+                missing = event.missing_for_publication()
+                if event.ends_at <= self._clock.now():
+                    missing.add(
+                        "ends_at",
+                        "past",
+                        "An event that has ended cannot be published.",
+                    )
+                missing.raise_if_any("The event is not ready to publish.")
                 event.status = EventStatus.PUBLISHED
                 event.published_at = self._clock.now()
             else:

@@ -181,6 +181,33 @@ class TestDeleting:
             assert await uow.event_sessions.get(session.id) is None
 
 
+class TestPublishing:
+    async def test_an_event_that_has_ended_cannot_be_published(
+        self, world: World
+    ) -> None:
+        event = await world.event()
+        world.core.adapters.clock.advance(event.ends_at - event.created_at)
+
+        with pytest.raises(ValidationFailed) as refused:
+            await world.platform.events.set_published(world.ada, event.id, True)
+
+        assert _codes(refused.value) == {"ends_at": "past"}
+        stored = await world.platform.events.get_event(world.ada, event.id)
+        assert stored.is_published is False
+
+    async def test_an_event_that_has_not_ended_yet_can_be_published(
+        self, world: World
+    ) -> None:
+        event = await world.event()
+        world.core.adapters.clock.advance(
+            event.ends_at - event.created_at - timedelta(seconds=1)
+        )
+
+        published = await world.platform.events.set_published(world.ada, event.id, True)
+
+        assert published.is_published is True
+
+
 class TestThePublicPage:
     async def test_seats_left_count_confirmed_registrations(self, world: World) -> None:
         event = await world.published(capacity=10)
