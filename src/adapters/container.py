@@ -12,7 +12,13 @@ from adapters.mail import OutboxFolderMailer, SmtpMailer, SmtpSettings
 from adapters.memory.events import NoProviderEvents
 from adapters.memory.payments import LocalPaymentGateway
 from adapters.persistence import create_engine, sql_uow_factory
-from adapters.security import Argon2PasswordHasher, JwtTokenSigner, LimitsLoginThrottle
+from adapters.security import (
+    Argon2PasswordHasher,
+    JwtTokenSigner,
+    LimitsGuessThrottle,
+    LimitsLoginThrottle,
+    LimitsMailThrottle,
+)
 from adapters.security.throttle import throttle_storage
 from adapters.settings import Settings
 from adapters.storage.images import PillowImageChecker
@@ -79,12 +85,26 @@ class Container(containers.DeclarativeContainer):
         issuer=settings.provided.jwt_issuer,
         audience=settings.provided.jwt_audience,
     )
+    throttles = providers.Singleton(throttle_storage, settings.provided.redis_url)
     login_throttle = providers.Singleton(
         LimitsLoginThrottle,
-        providers.Singleton(throttle_storage, settings.provided.redis_url),
+        throttles,
         per_account=settings.provided.login_failures_per_account,
         per_address=settings.provided.login_failures_per_address,
         window_minutes=settings.provided.login_failure_window_minutes,
+    )
+    mail_throttle = providers.Singleton(
+        LimitsMailThrottle,
+        throttles,
+        per_recipient=settings.provided.mail_requests_per_recipient,
+        per_address=settings.provided.mail_requests_per_address,
+        window_minutes=settings.provided.mail_request_window_minutes,
+    )
+    guess_throttle = providers.Singleton(
+        LimitsGuessThrottle,
+        throttles,
+        per_address=settings.provided.promo_code_misses_per_address,
+        window_minutes=settings.provided.promo_code_miss_window_minutes,
     )
     mailer = providers.Selector(
         settings.provided.mail_backend.value,
@@ -148,6 +168,8 @@ class Container(containers.DeclarativeContainer):
         password_hasher=password_hasher,
         token_signer=token_signer,
         login_throttle=login_throttle,
+        mail_throttle=mail_throttle,
+        guess_throttle=guess_throttle,
         mailer=mailer,
         dispatcher=dispatcher,
         payment_gateway=payment_gateway,

@@ -98,6 +98,11 @@ class Settings(BaseModel):
     login_failures_per_account: Positive = 5
     login_failures_per_address: Positive = 50
     login_failure_window_minutes: Positive = 15
+    mail_requests_per_recipient: Positive = 5
+    mail_requests_per_address: Positive = 60
+    mail_request_window_minutes: Positive = 60
+    promo_code_misses_per_address: Positive = 20
+    promo_code_miss_window_minutes: Positive = 15
     outbox_poll_seconds: Positive = 10
     worker_idle_timeout_seconds: Positive = 60
     payments: PaymentsBackend = PaymentsBackend.LOCAL

@@ -18,13 +18,19 @@ from platform_core.events.ports import (
 from platform_core.events.service import ActiveEvents, EventService
 from platform_core.files.ports import FileStorage, ImageChecker
 from platform_core.files.service import MediaFiles
-from platform_core.identity.ports import LoginThrottle, PasswordHasher, TokenSigner
+from platform_core.identity.ports import (
+    LoginThrottle,
+    MailThrottle,
+    PasswordHasher,
+    TokenSigner,
+)
 from platform_core.identity.service import IdentityPolicy, IdentityService
 from platform_core.notifications.ports import Mailer
 from platform_core.notifications.service import NotificationService
 from platform_core.outbox.ports import MessageDispatcher
 from platform_core.outbox.service import OutboxService
 from platform_core.profiles.service import ProfileService
+from platform_core.promotions.ports import GuessThrottle
 from platform_core.promotions.service import PromotionService
 from platform_core.registrations.management import RegistrationAdminService
 from platform_core.registrations.service import (
@@ -44,6 +50,8 @@ class Ports:
     password_hasher: PasswordHasher
     token_signer: TokenSigner
     login_throttle: LoginThrottle
+    mail_throttle: MailThrottle
+    guess_throttle: GuessThrottle
     mailer: Mailer
     dispatcher: MessageDispatcher
     payment_gateway: PaymentGateway
@@ -71,6 +79,7 @@ class Platform:
             ports.password_hasher,
             ports.token_signer,
             ports.login_throttle,
+            ports.mail_throttle,
             ports.dispatcher,
             identity_policy,
         )
@@ -98,7 +107,11 @@ class Platform:
             ports.uow_factory, ports.clock, self.media
         )
         self.promotions = PromotionService(
-            ports.uow_factory, ports.clock, self.entitlements, ports.dispatcher
+            ports.uow_factory,
+            ports.clock,
+            self.entitlements,
+            ports.dispatcher,
+            ports.guess_throttle,
         )
         self.custom_fields = CustomFieldService(
             ports.uow_factory, ports.clock, ports.registrations

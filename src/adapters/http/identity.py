@@ -157,7 +157,9 @@ class AuthController(Controller):
     @post(
         "/signup/",
         summary="Create an account and mail its verification link",
-        responses=problems(400, 413),
+        description="Too many signups for one address, or from one client, are "
+        "refused with 429 and `Retry-After`.",
+        responses=problems(400, 413, 429),
     )
     async def signup(
         self,
@@ -231,7 +233,9 @@ class AuthController(Controller):
         "/password-reset/",
         status_code=HTTP_202_ACCEPTED,
         summary="Mail a password reset link if the account exists",
-        responses=problems(400),
+        description="Too many requests for one address, or from one client, are "
+        "refused with 429 and `Retry-After`, whether or not the account exists.",
+        responses=problems(400, 429),
     )
     async def password_reset(
         self,

@@ -206,7 +206,8 @@ _REFUSALS = (
     "A code that cannot be applied is a 400 naming `promo_code` whose `code` "
     "says why: `promo_code_unknown`, `promo_code_inactive`, "
     "`promo_code_not_for_event`, `promo_code_not_yet_valid`, "
-    "`promo_code_expired` or `promo_code_used_up`."
+    "`promo_code_expired` or `promo_code_used_up`. A client that named too "
+    "many unknown codes gets 429 `throttled` with `Retry-After` for a while."
 )
 
 
@@ -342,13 +343,16 @@ class PricePreviewController(Controller):
         description="The event by uuid or slug. Prices are in minor units of "
         "`currency`. Without `promo_code` (or with a blank one) the list price. "
         f"{_REFUSALS} A per-email limit is only checked when registering.",
-        responses=problems(400, 404),
+        responses=problems(400, 404, 429),
     )
     async def preview_price(
         self,
         event_id: FromPath[str],
         data: JSONBody[PricePreviewRequest],
         platform: NamedDependency[Platform],
+        client: NamedDependency[ClientInfo],
     ) -> PricePreviewResponse:
-        quote = await platform.promotions.preview_price(event_id, data.promo_code)
+        quote = await platform.promotions.preview_price(
+            event_id, data.promo_code, client
+        )
         return PricePreviewResponse.of(quote)

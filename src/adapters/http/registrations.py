@@ -165,8 +165,10 @@ class RegisterController(Controller):
         "payments mode completes at once); a full event with a waitlist gives "
         "`waitlisted` and a `waitlist_position`. Refusals: 409 "
         "`registration_closed` (with `reason`), `already_registered`, "
-        "`event_full`; 400 for invalid fields, answers or promo code.",
-        responses=problems(400, 401, 404, 409, 503),
+        "`event_full`; 400 for invalid fields, answers or promo code; 429 "
+        "`throttled` with a promo code, from a client that named too many "
+        "unknown codes.",
+        responses=problems(400, 401, 404, 409, 429, 503),
         security=[{}, *SECURITY],
     )
     async def register(

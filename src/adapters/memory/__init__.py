@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from adapters.memory.payments import LocalPaymentGateway
 from adapters.memory.services import (
     ManualClock,
+    MemoryGuessThrottle,
     MemoryLoginThrottle,
     MemoryMailer,
+    MemoryMailThrottle,
     MemoryPasswordHasher,
     MemoryTokenSigner,
     RecordingDispatcher,
@@ -34,9 +36,11 @@ class MemoryAdapters:
     storage: MemoryFileStorage = field(default_factory=MemoryFileStorage)
     image_checker: ImageChecker | None = None
     payments: LocalPaymentGateway = field(init=False)
+    guesses: MemoryGuessThrottle = field(init=False)
 
     def __post_init__(self) -> None:
         self.payments = LocalPaymentGateway(self.clock)
+        self.guesses = MemoryGuessThrottle(self.clock)
 
     def ports(self) -> Ports:
         return Ports(
@@ -45,6 +49,8 @@ class MemoryAdapters:
             password_hasher=self.hasher,
             token_signer=MemoryTokenSigner(self.clock),
             login_throttle=MemoryLoginThrottle(self.clock),
+            mail_throttle=MemoryMailThrottle(self.clock),
+            guess_throttle=self.guesses,
             mailer=self.mailer,
             dispatcher=self.dispatcher,
             payment_gateway=self.payments,
@@ -69,7 +75,9 @@ __all__ = [
     "ManualClock",
     "MemoryAdapters",
     "MemoryFileStorage",
+    "MemoryGuessThrottle",
     "MemoryLoginThrottle",
+    "MemoryMailThrottle",
     "MemoryMailer",
     "MemoryPasswordHasher",
     "MemoryStore",

@@ -100,6 +100,57 @@ class MemoryLoginThrottle:
         self._failures.pop(("account", account), None)
 
 
+class MemoryMailThrottle:
+    """Counts mail requests per recipient and per address in a sliding window."""
+
+    def __init__(
+        self,
+        clock: ManualClock,
+        *,
+        per_recipient: int = 5,
+        per_address: int = 60,
+        window: timedelta = timedelta(hours=1),
+    ) -> None:
+        self._counter = MemoryLoginThrottle(
+            clock, per_account=per_recipient, per_address=per_address, window=window
+        )
+
+    async def acquire(self, *, recipient: str, address: str | None) -> int | None:
+        return await self._counter.acquire(account=recipient, address=address)
+
+
+class MemoryGuessThrottle:
+    """Counts unknown promo codes per address in a sliding window."""
+
+    def __init__(
+        self,
+        clock: ManualClock,
+        *,
+        per_address: int = 20,
+        window: timedelta = timedelta(minutes=15),
+    ) -> None:
+        self._clock = clock
+        self._limit = per_address
+        self._window = window
+        self._misses: dict[str, list[datetime]] = {}
+
+    def _recent(self, address: str) -> list[datetime]:
+        horizon = self._clock.now() - self._window
+        recent = [t for t in self._misses.get(address, []) if t > horizon]
+        self._misses[address] = recent
+        return recent
+
+    async def blocked(self, *, address: str) -> int | None:
+        recent = self._recent(address)
+        if len(recent) < self._limit:
+            return None
+        free_at = recent[-self._limit] + self._window
+        return max(1, int((free_at - self._clock.now()).total_seconds()))
+
+    async def missed(self, *, address: str) -> None:
+        self._recent(address).append(self._clock.now())
+
+
 class MemoryPasswordHasher:
     """PBKDF2 with few rounds: fast for tests, never for production."""
 

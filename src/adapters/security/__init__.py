@@ -1,7 +1,17 @@
-"""Password hashing, token signing and login throttling over maintained libraries."""
+"""Password hashing, token signing and throttling over maintained libraries."""
 
 from adapters.security.passwords import Argon2PasswordHasher
-from adapters.security.throttle import LimitsLoginThrottle
+from adapters.security.throttle import (
+    LimitsGuessThrottle,
+    LimitsLoginThrottle,
+    LimitsMailThrottle,
+)
 from adapters.security.tokens import JwtTokenSigner
 
-__all__ = ["Argon2PasswordHasher", "JwtTokenSigner", "LimitsLoginThrottle"]
+__all__ = [
+    "Argon2PasswordHasher",
+    "JwtTokenSigner",
+    "LimitsGuessThrottle",
+    "LimitsLoginThrottle",
+    "LimitsMailThrottle",
+]

@@ -1,4 +1,4 @@
-"""Login throttling over the `limits` library: in memory, or shared through Redis."""
+"""Login, mail-request and promo-code throttling over `limits`, in memory or Redis."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-NAMESPACE = "platform:login-failures"
+NAMESPACE = "platform:throttles"
 
 
 def throttle_storage(redis_url: str | None) -> Storage:
@@ -30,19 +30,21 @@ class LimitsLoginThrottle:
         per_account: int,
         per_address: int,
         window_minutes: int,
+        scope: str = "login",
     ) -> None:
         self._limiter = MovingWindowRateLimiter(storage)
         self._account = RateLimitItemPerMinute(per_account, window_minutes)
         self._address = RateLimitItemPerMinute(per_address, window_minutes)
+        self._scope = scope
 
     def _items(
         self, account: str, address: str | None
     ) -> list[tuple[RateLimitItem, str, str]]:
         items: list[tuple[RateLimitItem, str, str]] = [
-            (self._account, "account", account)
+            (self._account, f"{self._scope}-account", account)
         ]
         if address:
-            items.append((self._address, "address", address))
+            items.append((self._address, f"{self._scope}-address", address))
         return items
 
     async def acquire(self, *, account: str, address: str | None) -> int | None:
@@ -53,4 +55,50 @@ class LimitsLoginThrottle:
         return None
 
     async def clear(self, *, account: str) -> None:
-        await self._limiter.clear(self._account, "account", account)
+        await self._limiter.clear(self._account, f"{self._scope}-account", account)
+
+
+class LimitsMailThrottle:
+    """Allows so many mail requests per recipient and per address in a window."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        per_recipient: int,
+        per_address: int,
+        window_minutes: int,
+    ) -> None:
+        self._counter = LimitsLoginThrottle(
+            storage,
+            per_account=per_recipient,
+            per_address=per_address,
+            window_minutes=window_minutes,
+            scope="mail",
+        )
+
+    async def acquire(self, *, recipient: str, address: str | None) -> int | None:
+        return await self._counter.acquire(account=recipient, address=address)
+
+
+class LimitsGuessThrottle:
+    """Allows so many unknown promo codes per client address in a window.
+
+    Checking and counting are two steps, so a concurrent burst of misses from
+    one address can pass the limit by the size of the burst, once.
+    """
+
+    def __init__(self, storage: Storage, *, per_address: int, window_minutes: int):
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._item = RateLimitItemPerMinute(per_address, window_minutes)
+
+    async def blocked(self, *, address: str) -> int | None:
+        if await self._limiter.test(self._item, "promo-misses", address):
+            return None
+        stats = await self._limiter.get_window_stats(
+            self._item, "promo-misses", address
+        )
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def missed(self, *, address: str) -> None:
+        await self._limiter.hit(self._item, "promo-misses", address)

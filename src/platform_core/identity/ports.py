@@ -104,6 +104,18 @@ class TokenSigner(Protocol):
         ...
 
 
+class MailThrottle(Protocol):
+    """Counts mails that anyone may ask for, per recipient and per client address.
+
+    Signup and password-reset requests need no account, so without a limit
+    anyone could make the platform flood one mailbox.
+    """
+
+    async def acquire(self, *, recipient: str, address: str | None) -> int | None:
+        """Count one request; if a limit is reached, the seconds to wait instead."""
+        ...
+
+
 class LoginThrottle(Protocol):
     """Counts password attempts per account and per client address.
 

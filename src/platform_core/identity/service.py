@@ -42,6 +42,7 @@ from platform_core.identity.passwords import check_password
 from platform_core.identity.ports import (
     DuplicateEmail,
     LoginThrottle,
+    MailThrottle,
     PasswordHasher,
     TokenSigner,
 )
@@ -51,10 +52,10 @@ from platform_core.shared.clock import Clock
 from platform_core.shared.errors import (
     FieldErrors,
     NotFound,
-    Throttled,
     ValidationFailed,
 )
 from platform_core.shared.ids import digest, new_secret
+from platform_core.shared.throttling import refuse_if_held
 from platform_core.uow import UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
@@ -168,6 +169,7 @@ class IdentityService:
         hasher: PasswordHasher,
         signer: TokenSigner,
         throttle: LoginThrottle,
+        mail_throttle: MailThrottle,
         dispatcher: MessageDispatcher,
         policy: IdentityPolicy,
     ) -> None:
@@ -176,6 +178,7 @@ class IdentityService:
         self._hasher = hasher
         self._signer = signer
         self._throttle = throttle
+        self._mail_throttle = mail_throttle
         self._dispatcher = dispatcher
         self._policy = policy
         self._dummy_hash: str | None = None
@@ -196,6 +199,7 @@ class IdentityService:
             full_name=full_name, first_name=first_name, last_name=last_name
         )
         check_password(password, email=address)
+        await self._count_mail_request(address, client)
         password_hash = await self._hasher.hash(password)
 
         try:
@@ -444,16 +448,27 @@ class IdentityService:
         raise InvalidCredentials("No active account has this email and password.")
 
     async def _count_attempt(self, account: str, client: ClientInfo) -> None:
-        wait = await self._throttle.acquire(account=account, address=client.address)
-        if wait is not None:
-            log.warning(
-                "identity.login.throttled",
-                client_address=client.address,
-                retry_after=wait,
-            )
-            raise Throttled(
-                "Too many sign-in attempts; try again later.", retry_after=wait
-            )
+        refuse_if_held(
+            await self._throttle.acquire(account=account, address=client.address),
+            event="identity.login.throttled",
+            message="Too many sign-in attempts; try again later.",
+            client_address=client.address,
+        )
+
+    async def _count_mail_request(self, recipient: str, client: ClientInfo) -> None:
+        """Refuse a request once its recipient or its client asked too often.
+
+        The count does not depend on whether an account exists, so a refusal
+        reveals nothing about the address.
+        """
+        refuse_if_held(
+            await self._mail_throttle.acquire(
+                recipient=recipient, address=client.address
+            ),
+            event="identity.mail_request.throttled",
+            message="Too many requests for mail to this address; try again later.",
+            client_address=client.address,
+        )
 
     async def _complete_login(
         self,
@@ -598,6 +613,8 @@ class IdentityService:
         now = self._clock.now()
         sent = _Mails()
         account = _lookup_key(email)
+        if account:
+            await self._count_mail_request(account, client)
         async with self._uow() as uow:
             user = await uow.users.get_by_email(account) if account else None
             if user is not None and user.is_active:

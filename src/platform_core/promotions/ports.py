@@ -13,6 +13,22 @@ class DuplicatePromoCode(Exception):
     """The organizer already has a code with this key."""
 
 
+class GuessThrottle(Protocol):
+    """Counts unknown promo codes per client address, so codes cannot be guessed.
+
+    Only misses are counted: a crowd behind one address that all use the
+    code they were given is never held back.
+    """
+
+    async def blocked(self, *, address: str) -> int | None:
+        """The seconds to wait if the address missed too often, else None."""
+        ...
+
+    async def missed(self, *, address: str) -> None:
+        """Count one unknown code named from the address."""
+        ...
+
+
 class PromoCodeRepository(Protocol):
     async def add(self, code: PromoCode) -> None:
         """Raises DuplicatePromoCode when the organizer has the key already."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,7 +31,7 @@ from platform_core.promotions.model import (
     end_of_day,
     start_of_day,
 )
-from platform_core.promotions.ports import DuplicatePromoCode
+from platform_core.promotions.ports import DuplicatePromoCode, GuessThrottle
 from platform_core.shared.clock import Clock
 from platform_core.shared.errors import (
     FieldError,
@@ -40,6 +41,7 @@ from platform_core.shared.errors import (
     refuse_read_only,
 )
 from platform_core.shared.pagination import Page, PageRequest
+from platform_core.shared.throttling import refuse_if_held
 from platform_core.uow import UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger(__name__)
@@ -116,11 +118,13 @@ class PromotionService:
         clock: Clock,
         entitlements: Entitlements,
         dispatcher: MessageDispatcher,
+        guesses: GuessThrottle,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._entitlements = entitlements
         self._dispatcher = dispatcher
+        self._guesses = guesses
 
     # -- an organizer's codes ----------------------------------------------
 
@@ -250,18 +254,43 @@ class PromotionService:
 
     # -- applying codes ----------------------------------------------------
 
-    async def preview_price(self, identifier: str, code: str | None) -> Quote:
+    async def preview_price(
+        self, identifier: str, code: str | None, client: ClientInfo | None = None
+    ) -> Quote:
         """The price of a published event (uuid or slug) with a code, not using it.
 
         The same refusals as at registration, but a per-email limit is only
         checked when registering, since the preview knows no email.
         """
-        async with self._uow() as uow:
+        async with self.guessing(code, client), self._uow() as uow:
             event = await _published_event(uow, identifier)
             if code is None or not code.strip():
                 return list_quote(event)
             found = await self._usable(uow, event, code)
         return _quote(found, event)
+
+    @asynccontextmanager
+    async def guessing(
+        self, code: str | None, client: ClientInfo | None
+    ) -> AsyncIterator[None]:
+        """Around a use of `code`: refuse a client that named too many unknown
+        codes, and count this one if it turns out unknown."""
+        address = client.address if client is not None else None
+        if code is None or not code.strip() or not address:
+            yield
+            return
+        refuse_if_held(
+            await self._guesses.blocked(address=address),
+            event="promotions.promo_code.guessing_throttled",
+            message="Too many unknown promo codes from this address; try again later.",
+            client_address=address,
+        )
+        try:
+            yield
+        except ValidationFailed as error:
+            if error.code == Refusal.UNKNOWN.value:
+                await self._guesses.missed(address=address)
+            raise
 
     async def quote_in(self, uow: UnitOfWork, event: Event, code: str) -> Quote:
         """The event's price with `code`, refused as at registration, not using it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -74,6 +75,12 @@ class PromoCodes(Protocol):
         self, uow: UnitOfWork, event: Event, code: str, email: str
     ) -> AppliedPromo:
         """Use one of the code's uses, or raise ValidationFailed on `promo_code`."""
+        ...
+
+    def guessing(
+        self, code: str | None, client: ClientInfo | None
+    ) -> AbstractAsyncContextManager[None]:
+        """Around a registration naming `code`: hold back a client that guesses."""
         ...
 
 
@@ -249,7 +256,10 @@ class RegistrationService:
         arrival order. A paid seat is held while the checkout runs.
         """
         sent = Mails()
-        async with self._uow() as uow:
+        async with (
+            self._promo_codes.guessing(form.promo_code, client),
+            self._uow() as uow,
+        ):
             email, first_name, last_name, user_id = await self._person(uow, actor, form)
             found = await self._open_event(uow, identifier)
             await uow.event_seats.lock(found.id)

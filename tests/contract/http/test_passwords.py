@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 from tests.contract.http.conftest import Api, bearer
 from tests.support import PASSWORD
 
@@ -106,3 +108,23 @@ class TestPasswordChange:
             json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
         )
         assert response.status_code == 401
+
+
+class TestMailRequestLimit:
+    async def test_too_many_resets_for_one_address_are_a_429(self, api: Api) -> None:
+        await api.verified_user()
+        answers = [
+            await api.client.post(
+                "/api/v1/auth/password-reset/", json={"email": "ada@example.org"}
+            )
+            for _ in range(5)
+        ]
+
+        assert [a.status_code for a in answers] == [202] * 4 + [429]
+        refused = answers[-1]
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["code"] == "throttled"
+        assert 0 < int(refused.headers["retry-after"]) <= 3600
+        mails = await api.wait_for_mails(5)
+        await asyncio.sleep(0.2)
+        assert len(api.mails()) == len(mails) == 5

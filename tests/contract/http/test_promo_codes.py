@@ -415,6 +415,33 @@ class TestPricePreview:
         }
         assert answers["NOPE"].json()["code"] == "promo_code_unknown"
 
+    async def test_guessing_codes_is_held_back_with_a_429(self, api: Api) -> None:
+        tokens = await organizer(api)
+        event = await paid_event(api, tokens)
+        await new_code(api, tokens)
+        misses = [await preview(api, event["uuid"], f"GUESS{n}") for n in range(20)]
+
+        held = await preview(api, event["uuid"], "SPRING25")
+        registering = await api.client.post(
+            f"/api/v1/public/events/{event['uuid']}/register/",
+            json={
+                "email": "grace@example.org",
+                "first_name": "Grace",
+                "last_name": "Hopper",
+                "promo_code": "SPRING25",
+            },
+        )
+
+        assert {r.status_code for r in misses} == {400}
+        assert held.status_code == registering.status_code == 429
+        assert held.headers["content-type"].startswith(PROBLEM)
+        assert held.json()["code"] == "throttled"
+        assert 0 < int(held.headers["retry-after"]) <= 15 * 60
+        listed = await api.client.get(
+            f"/api/v1/events/{event['uuid']}/registrations/", headers=bearer(tokens)
+        )
+        assert listed.json()["count"] == 0
+
     async def test_a_draft_or_unknown_event_has_no_preview(self, api: Api) -> None:
         tokens = await organizer(api)
         response = await api.client.post(

@@ -6,9 +6,14 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from limits.aio.storage import Storage
 
 from adapters.memory import ManualClock, MemoryLoginThrottle
-from adapters.security import LimitsLoginThrottle
+from adapters.security import (
+    LimitsGuessThrottle,
+    LimitsLoginThrottle,
+    LimitsMailThrottle,
+)
 from adapters.security.throttle import throttle_storage
 from platform_core.identity.ports import LoginThrottle
 
@@ -113,3 +118,69 @@ class TestLoginThrottleContract:
         )
 
         assert sum(1 for wait in results if wait is None) == 3
+
+
+@pytest.fixture(params=["limits-memory", "limits-redis"])
+async def shared_storage(request: pytest.FixtureRequest) -> AsyncIterator[Storage]:
+    url = redis_url() if request.param == "limits-redis" else None
+    storage = throttle_storage(url)
+    yield storage
+    await storage.reset()
+
+
+class TestMailThrottle:
+    async def test_a_recipient_is_held_back_across_instances(
+        self, shared_storage: Storage
+    ) -> None:
+        first, second = (
+            LimitsMailThrottle(
+                shared_storage, per_recipient=2, per_address=10, window_minutes=60
+            )
+            for _ in range(2)
+        )
+        recipient = unique("recipient")
+
+        assert await first.acquire(recipient=recipient, address=None) is None
+        assert await second.acquire(recipient=recipient, address=None) is None
+        wait = await first.acquire(recipient=recipient, address=None)
+
+        assert wait is not None
+        assert 0 < wait <= 60 * 60
+
+    async def test_mail_requests_and_login_attempts_count_apart(
+        self, shared_storage: Storage
+    ) -> None:
+        mail = LimitsMailThrottle(
+            shared_storage, per_recipient=1, per_address=1, window_minutes=60
+        )
+        login = LimitsLoginThrottle(
+            shared_storage, per_account=1, per_address=1, window_minutes=60
+        )
+        who, where = unique("someone"), unique("address")
+
+        assert await login.acquire(account=who, address=where) is None
+        assert await mail.acquire(recipient=who, address=where) is None
+        assert await login.acquire(account=who, address=where)
+        assert await mail.acquire(recipient=who, address=where)
+
+
+class TestGuessThrottle:
+    async def test_only_misses_count_and_they_hold_for_every_instance(
+        self, shared_storage: Storage
+    ) -> None:
+        first, second = (
+            LimitsGuessThrottle(shared_storage, per_address=2, window_minutes=15)
+            for _ in range(2)
+        )
+        address = unique("address")
+        for _ in range(5):
+            assert await first.blocked(address=address) is None
+
+        await first.missed(address=address)
+        assert await second.blocked(address=address) is None
+        await second.missed(address=address)
+
+        wait = await first.blocked(address=address)
+        assert wait is not None
+        assert 0 < wait <= 15 * 60
+        assert await second.blocked(address=unique("elsewhere")) is None
