@@ -33,6 +33,9 @@ Python helpers drive what a person or Stripe would do outside the API:
 - `requests`: every request received, with method, path, idempotency key and
   parameters.
 - `checkout_requests(mode)`: the requests that created checkout sessions.
+- `refunds_of(session_id)`: the refunds (`POST /v1/refunds`) of what a
+  payment-mode session collected; `forget_idempotency_keys()` acts out the
+  24 hours after which Stripe treats a key as new.
 
 Use it through the pytest fixture `stripe_fake` (one server per session, state
 emptied before each test): import `stripe_fake` and `stripe_fake_server` into
@@ -164,6 +167,9 @@ _ALLOWED_PARAMS: dict[str, frozenset[str]] = {
         }
     ),
     "cancel_subscription": frozenset({"invoice_now", "prorate"}),
+    "create_refund": frozenset(
+        {"payment_intent", "charge", "amount", "reason", "metadata"}
+    ),
     "list_subscriptions": frozenset(
         {"customer", "price", "status", "limit", "starting_after", "ending_before"}
     ),
@@ -315,6 +321,7 @@ class _State:
     session_orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     idempotent: dict[str, _Stored] = field(default_factory=dict)
     attach_order: list[str] = field(default_factory=list)
 
@@ -353,6 +360,7 @@ _ROUTES: list[_Route] = [
             "expire_checkout_session",
         ),
         ("GET", r"/v1/payment_intents/(?P<id>[^/]+)", "get_payment_intent"),
+        ("POST", r"/v1/refunds", "create_refund"),
         ("GET", r"/v1/subscriptions", "list_subscriptions"),
         ("GET", r"/v1/subscriptions/(?P<id>[^/]+)", "get_subscription"),
         ("POST", r"/v1/subscriptions/(?P<id>[^/]+)", "update_subscription"),
@@ -421,6 +429,11 @@ class FakeStripe:
             self.requests.clear()
 
     # -- test controls -------------------------------------------------------
+
+    def forget_idempotency_keys(self) -> None:
+        """Stripe keeps idempotent answers for 24 hours; after that a key is new."""
+        with self._lock:
+            self._state.idempotent.clear()
 
     def freeze_time(self, at: datetime | None) -> None:
         """Stamp new objects with `at` instead of the wall clock (None thaws)."""
@@ -1377,6 +1390,76 @@ class FakeStripe:
         if intent is None:
             raise _missing("payment_intent", id)
         return intent
+
+    def _create_refund(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A refund of a succeeded PaymentIntent, in full unless `amount` says less.
+
+        As Stripe does, a refund beyond what is left is refused, and one of a
+        fully refunded payment is `charge_already_refunded`.
+        """
+        intent_id = params.get("payment_intent")
+        if not intent_id:
+            raise _ApiError(
+                400,
+                "One of the following params should be provided for this request: "
+                "payment_intent or charge.",
+                code="parameter_missing",
+                param="payment_intent",
+            )
+        intent = self._state.payment_intents.get(intent_id)
+        if intent is None:
+            raise _missing("payment_intent", intent_id, "payment_intent")
+        charge = f"ch_{intent['id'][3:]}"
+        if intent["status"] != "succeeded":
+            raise _ApiError(
+                400,
+                f"This PaymentIntent ({intent_id}) does not have a successful "
+                "charge to refund.",
+                code="charge_not_refundable",
+            )
+        refunded = sum(
+            r["amount"] for r in self._state.refunds.values() if r["charge"] == charge
+        )
+        left = intent["amount_received"] - refunded
+        if left <= 0:
+            raise _ApiError(
+                400,
+                f"Charge {charge} has already been refunded.",
+                code="charge_already_refunded",
+            )
+        amount = _integer(params.get("amount") or left, "amount")
+        if not 0 < amount <= left:
+            raise _ApiError(
+                400,
+                f"Refund amount ({amount}) is greater than unrefunded amount on "
+                f"charge ({left})",
+                code="amount_too_large",
+                param="amount",
+            )
+        refund = self._copy("refund")
+        refund.update(
+            id=f"re_{_random(24)}",
+            amount=amount,
+            charge=charge,
+            created=self.now(),
+            currency=intent["currency"],
+            metadata=dict(params.get("metadata") or {}),
+            payment_intent=intent_id,
+            reason=params.get("reason"),
+            status="succeeded",
+        )
+        self._state.refunds[refund["id"]] = refund
+        return refund
+
+    def refunds_of(self, session_id: str) -> list[dict[str, Any]]:
+        """The refunds of what a payment-mode session collected."""
+        with self._lock:
+            intent = self._state.sessions[session_id].get("payment_intent")
+            return [
+                copy.deepcopy(r)
+                for r in self._state.refunds.values()
+                if intent and r["payment_intent"] == intent
+            ]
 
     def _get_subscription(self, params: dict[str, Any], id: str) -> dict[str, Any]:
         return self._subscription(id)

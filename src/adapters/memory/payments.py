@@ -111,6 +111,7 @@ class LocalPaymentGateway:
         self._clock = clock
         self._sessions: dict[str, CheckoutSession] = {}
         self._payments: dict[str, Payment] = {}
+        self.refunded: set[str] = set()
         self._wallets: dict[str, _Wallet] = {}
         self._replies: dict[str, object] = {}
 
@@ -192,6 +193,14 @@ class LocalPaymentGateway:
     async def expire_payment(self, payment_id: str) -> Payment | None:
         """Local payments are complete at once, so there is nothing to end."""
         return self._payments.get(payment_id)
+
+    async def refund_payment(self, payment_id: str) -> bool:
+        """Nothing was charged, so a refund only marks the payment refunded."""
+        payment = await self.retrieve_payment(payment_id)
+        if payment is None or not payment.complete:
+            return False
+        self.refunded.add(payment_id)
+        return True
 
     async def retrieve_subscription(
         self, current: GatewaySubscription

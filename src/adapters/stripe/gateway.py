@@ -312,6 +312,47 @@ class StripeGateway:
         log.info("stripe.payment.expired", session=payment_id)
         return _payment(session.to_dict())
 
+    async def refund_payment(self, payment_id: str) -> bool:
+        """Refund the session's PaymentIntent in full.
+
+        The idempotency key makes a retry return the first refund; after it
+        expires, Stripe refuses a second refund as `charge_already_refunded`,
+        which counts as done.
+        """
+        if not payment_id:
+            return False
+        try:
+            with _stripe_errors("checkout.sessions.retrieve"):
+                session = await self._client.v1.checkout.sessions.retrieve_async(
+                    payment_id
+                )
+        except stripe.InvalidRequestError as error:
+            if _missing(error):
+                return False
+            raise
+        data = session.to_dict()
+        intent = data.get("payment_intent")
+        if isinstance(intent, Mapping):
+            intent = intent.get("id")
+        if data.get("payment_status") != "paid" or not isinstance(intent, str):
+            return False
+        try:
+            with _stripe_errors("refunds.create"):
+                refund = await self._client.v1.refunds.create_async(
+                    params={
+                        "payment_intent": intent,
+                        "metadata": {"checkout_session": payment_id},
+                    },
+                    options={"idempotency_key": f"refund:{payment_id}"},
+                )
+        except stripe.InvalidRequestError as error:
+            if error.code != "charge_already_refunded":
+                raise
+            log.info("stripe.payment.already_refunded", session=payment_id)
+            return True
+        log.info("stripe.payment.refunded", session=payment_id, refund=refund.id)
+        return True
+
     # -- subscriptions -------------------------------------------------------
 
     async def retrieve_subscription(

@@ -278,6 +278,14 @@ class PaymentGateway(Protocol):
         """
         ...
 
+    async def refund_payment(self, payment_id: str) -> bool:
+        """Give back in full what checkout `payment_id` collected.
+
+        Refunds once however often it is asked; false when the checkout
+        collected nothing.
+        """
+        ...
+
     async def retrieve_subscription(
         self, current: GatewaySubscription
     ) -> GatewaySubscription | None:

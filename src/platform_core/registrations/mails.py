@@ -8,6 +8,7 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
+from platform_core.billing.ports import Payment
 from platform_core.events.model import Event, EventSession
 from platform_core.events.ports import CalendarRenderer
 from platform_core.notifications.model import Attachment, MailMessage
@@ -187,6 +188,22 @@ def hold_expired_mail(registration: Registration, details: EventDetails) -> Mail
         "You can register again while registration is open.",
     ]
     return _mail(registration, f"Seat released: {details.event.title}", lines)
+
+
+def refund_mail(
+    registration: Registration, details: EventDetails, payment: Payment
+) -> MailMessage:
+    amount = payment.amount if payment.amount is not None else registration.amount
+    currency = payment.currency or registration.currency or ""
+    lines = [
+        f"Your payment for {details.event.title} arrived after your "
+        "registration had stopped waiting for it (the seat held for you was "
+        "released, or the registration was cancelled), so it secured no place.",
+        f"We have refunded it in full: {amount / 100:.2f} {currency}. Your bank "
+        "may take a few days to show it.",
+        "You can register again while registration is open.",
+    ]
+    return _mail(registration, f"Payment refunded: {details.event.title}", lines)
 
 
 def event_cancelled_mail(

@@ -169,21 +169,16 @@ _CLOSED_WHY = {
 }
 
 
-def _note_late_payment(registration: Registration, payment: Payment) -> None:
-    """Log money collected for a registration that no longer waits for it."""
-    if (
-        registration.status is RegistrationStatus.CONFIRMED
-        and registration.payment_ref == payment.id
-    ):
-        return
-    log.warning(
-        "registrations.payment.unmatched",
-        registration_id=str(registration.id),
-        status=registration.status.value,
-        payment_ref=payment.id,
-        amount=payment.amount,
-        currency=payment.currency,
-    )
+def _paid_for_nothing(registration: Registration, payment: Payment) -> bool:
+    """Whether `payment` arrived for a registration it never confirmed.
+
+    That is a hold that ran out or was cancelled before the money came. A
+    registration this payment confirmed, and later cancelled, is not: its
+    refund is the organizer's decision.
+    """
+    if registration.status is RegistrationStatus.PENDING_PAYMENT:
+        return False
+    return registration.payment_ref != payment.id or registration.confirmed_at is None
 
 
 def _clean_name(errors: FieldErrors, name: str, value: str | None) -> str:
@@ -355,7 +350,9 @@ class RegistrationService:
         """Confirm the registration a completed payment is for; true the first time.
 
         The webhook and the confirm endpoint may both call it, in either order;
-        the conditional status change lets only the first one through.
+        the conditional status change lets only the first one through. Money
+        that arrives for a registration it can no longer confirm (its hold ran
+        out or it was cancelled first) is refunded.
         """
         if not payment.complete or payment.reference is None:
             return False
@@ -363,9 +360,6 @@ class RegistrationService:
         async with self._uow() as uow:
             registration = await uow.registrations.get(payment.reference)
             if registration is None:
-                return False
-            if registration.status is not RegistrationStatus.PENDING_PAYMENT:
-                _note_late_payment(registration, payment)
                 return False
             event = await uow.events.get(registration.event_id)
             if event is None:
@@ -379,21 +373,23 @@ class RegistrationService:
                 confirmed_at=now,
                 updated_at=now,
             )
-            if not await uow.registrations.change_status(
+            changed = await uow.registrations.change_status(
                 registration.id, RegistrationStatus.PENDING_PAYMENT, confirmed
-            ):
-                return False
-            await audit_registration(
-                uow,
-                "registrations.registration.paid",
-                None,
-                confirmed,
-                None,
-                payment_ref=payment.id,
-                at=self._clock.now(),
             )
-            await self._mail_outcome(uow, event, confirmed, None, sent)
-            await uow.commit()
+            if changed:
+                await audit_registration(
+                    uow,
+                    "registrations.registration.paid",
+                    None,
+                    confirmed,
+                    None,
+                    payment_ref=payment.id,
+                    at=self._clock.now(),
+                )
+                await self._mail_outcome(uow, event, confirmed, None, sent)
+                await uow.commit()
+        if not changed:
+            return await self._refund_if_paid_for_nothing(registration.id, payment)
         await self._dispatcher.dispatch(sent.ids)
         log.info(
             "registrations.payment.completed",
@@ -401,6 +397,60 @@ class RegistrationService:
             payment_ref=payment.id,
         )
         return True
+
+    async def _refund_if_paid_for_nothing(
+        self, registration_id: UUID, payment: Payment
+    ) -> bool:
+        """Refund a payment its registration never took; true the first time.
+
+        The refund comes first and is idempotent at the provider; a provider
+        that cannot be reached raises, so a webhook is redelivered and tried
+        again. The record of it is written once, so the registrant is told once.
+        """
+        async with self._uow() as uow:
+            registration = await uow.registrations.get(registration_id)
+        if registration is None or not _paid_for_nothing(registration, payment):
+            return False
+        if not await self._gateway.refund_payment(payment.id):
+            return False
+        sent = Mails()
+        async with self._uow() as uow:
+            first = await uow.gateway_events.record(
+                f"refund:{payment.id}", "registration.refund", self._clock.now()
+            )
+            event = await uow.events.get(registration.event_id)
+            if first and event is not None:
+                await audit_registration(
+                    uow,
+                    "registrations.payment.refunded",
+                    None,
+                    registration,
+                    None,
+                    payment_ref=payment.id,
+                    amount=payment.amount,
+                    currency=payment.currency,
+                    at=self._clock.now(),
+                )
+                details = await self._details(uow, event, calendar=False)
+                sent.ids.append(
+                    await enqueue_mail(
+                        uow.outbox,
+                        mails.refund_mail(registration, details, payment),
+                        self._clock,
+                    )
+                )
+            await uow.commit()
+        await self._dispatcher.dispatch(sent.ids)
+        log.warning(
+            "registrations.payment.refunded",
+            registration_id=str(registration.id),
+            status=registration.status.value,
+            payment_ref=payment.id,
+            amount=payment.amount,
+            currency=payment.currency,
+            first=first,
+        )
+        return first
 
     async def payment_failed(self, payment: Payment) -> bool:
         """Release the seat of a checkout that expired or whose payment failed.
@@ -443,7 +493,7 @@ class RegistrationService:
     async def _end_hold(self, registration: Registration, now: datetime) -> bool:
         """End the checkout at the provider, then release the seat unless it was
         paid in time; if the provider cannot be reached the seat is released
-        anyway and a late payment is logged when it arrives."""
+        anyway and a late payment is refunded when it arrives."""
         if registration.payment_ref is not None:
             try:
                 payment = await self._gateway.expire_payment(registration.payment_ref)

@@ -300,3 +300,58 @@ class TestSeatsPassedOn:
         assert statuses["guest2@example.org"] == "waitlisted"
         assert waiting["waitlist_position"] == 1
         assert len(paid.fake.checkout_requests("payment")) == 1
+
+    async def test_a_payment_after_the_hold_ran_out_is_refunded_once(
+        self, paid: PaidApi
+    ) -> None:
+        event = await paid.paid_event()
+        held = await register(paid.api, event, guest(1))
+        await register(paid.api, event, guest(2))
+        session = session_of(held)
+        paid.fake.fail_next(3, path=f"/v1/checkout/sessions/{session}/expire")
+        paid.clock.advance(HOLD + timedelta(seconds=1))
+        await paid.expire_holds()
+        assert paid.fake.get(session)["status"] == "open"
+        paid.fake.complete_payment(session)
+        completed = paid.fake.signed_event(
+            "checkout.session.completed", session, WEBHOOK_SECRET
+        )
+
+        first = await paid.post(completed)
+        redelivered = await paid.post(completed)
+        confirmed = await paid.confirm(held)
+
+        assert (first["outcome"], redelivered["outcome"]) == ("applied", "duplicate")
+        assert confirmed["status"] == "cancelled"
+        [refund] = paid.fake.refunds_of(session)
+        assert (refund["amount"], refund["currency"]) == (PRICE, "eur")
+        assert refund["metadata"] == {"checkout_session": session}
+        statuses = await paid.statuses(event)
+        assert statuses["guest1@example.org"] == "cancelled"
+        assert statuses["guest2@example.org"] == "pending_payment"
+        subjects = await paid.subjects_to("guest1@example.org")
+        assert subjects.count("Payment refunded: Cardiology update") == 1
+
+    async def test_a_refund_stripe_cannot_take_now_is_a_503_and_retried(
+        self, paid: PaidApi
+    ) -> None:
+        event = await paid.paid_event()
+        held = await register(paid.api, event, guest(1))
+        session = session_of(held)
+        paid.fake.fail_next(3, path=f"/v1/checkout/sessions/{session}/expire")
+        paid.clock.advance(HOLD + timedelta(seconds=1))
+        await paid.expire_holds()
+        paid.fake.complete_payment(session)
+        completed = paid.fake.signed_event(
+            "checkout.session.completed", session, WEBHOOK_SECRET
+        )
+        paid.fake.fail_next(3, path="/v1/refunds")
+
+        refused = await paid.api.client.post(
+            "/webhooks/stripe/", content=completed.payload, headers=completed.headers
+        )
+        retried = await paid.post(completed)
+
+        assert refused.status_code == 503, refused.text
+        assert retried["outcome"] == "applied"
+        assert len(paid.fake.refunds_of(session)) == 1

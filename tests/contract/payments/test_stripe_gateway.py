@@ -14,7 +14,11 @@ import stripe
 from adapters.memory import ManualClock
 from adapters.stripe import StripeGateway, StripePrices, build_stripe_client
 from platform_core.billing.model import Interval
-from platform_core.billing.ports import CheckoutRequest, GatewaySubscription
+from platform_core.billing.ports import (
+    CheckoutRequest,
+    GatewaySubscription,
+    PaymentRequest,
+)
 from platform_core.billing.subscription import SubscriptionStatus, add_months
 from platform_core.shared.errors import NotConfigured, NotFound, ProviderUnavailable
 from tests.fakes.stripe_server import FakeStripe
@@ -487,3 +491,59 @@ async def test_a_refused_api_key_is_not_configured(
 
 def fake_now(fake: FakeStripe) -> datetime:
     return datetime.fromtimestamp(fake.now(), UTC)
+
+
+# -- refunds -------------------------------------------------------------------
+
+
+def payment_request(key: str = "pay-1") -> PaymentRequest:
+    return PaymentRequest(
+        reference=uuid4(),
+        amount=2_500,
+        currency="EUR",
+        description="Cardiology update",
+        email="grace@example.org",
+        success_url="https://app.test/paid",
+        cancel_url="https://app.test/event",
+        idempotency_key=key,
+    )
+
+
+async def test_a_paid_checkout_is_refunded_in_full_once(
+    gateway: StripeGateway, fake: FakeStripe
+) -> None:
+    payment = await gateway.start_payment(payment_request())
+    fake.complete_payment(payment.id)
+
+    first = await gateway.refund_payment(payment.id)
+    again = await gateway.refund_payment(payment.id)
+
+    assert first is again is True
+    [refund] = fake.refunds_of(payment.id)
+    assert (refund["amount"], refund["currency"]) == (2_500, "eur")
+    assert keys_sent(fake, "POST", "/v1/refunds") == [f"refund:{payment.id}"] * 2
+
+
+async def test_a_refund_whose_key_expired_counts_as_done(
+    gateway: StripeGateway, fake: FakeStripe
+) -> None:
+    payment = await gateway.start_payment(payment_request())
+    fake.complete_payment(payment.id)
+    await gateway.refund_payment(payment.id)
+    fake.forget_idempotency_keys()
+
+    assert await gateway.refund_payment(payment.id) is True
+    assert len(fake.refunds_of(payment.id)) == 1
+
+
+async def test_nothing_collected_is_nothing_to_refund(
+    gateway: StripeGateway, fake: FakeStripe
+) -> None:
+    open_checkout = await gateway.start_payment(payment_request("pay-1"))
+    pending = await gateway.start_payment(payment_request("pay-2"))
+    fake.complete_payment(pending.id, delayed=True)
+
+    assert await gateway.refund_payment(open_checkout.id) is False
+    assert await gateway.refund_payment(pending.id) is False
+    assert await gateway.refund_payment("cs_test_unknown") is False
+    assert keys_sent(fake, "POST", "/v1/refunds") == []

@@ -50,6 +50,11 @@ class HostedCheckout(LocalPaymentGateway):
     async def retrieve_payment(self, payment_id: str) -> Payment | None:
         return self.started.get(payment_id)
 
+    async def refund_payment(self, payment_id: str) -> bool:
+        if self.down:
+            raise ProviderUnavailable("The payment provider did not answer.")
+        return await super().refund_payment(payment_id)
+
     def pay(self, payment_id: str) -> Payment:
         paid = dataclasses.replace(self.started[payment_id], complete=True)
         self.started[payment_id] = paid

@@ -167,21 +167,60 @@ class TestExpiry:
             "person1@example.org"
         )
 
-    async def test_a_payment_after_the_hold_ended_confirms_nothing(
+    async def test_a_payment_after_the_hold_ended_is_refunded_once(
         self, world: World
     ) -> None:
         event = await world.event(capacity=1)
         first = await world.register(event, 1)
         world.adapters.clock.advance(timedelta(minutes=16))
         await world.platform.registrations.expire_holds()
+        paid = world.gateway.pay("cs_1")
 
-        late = await world.platform.registrations.payment_completed(
-            world.gateway.pay("cs_1")
-        )
+        late = await world.platform.registrations.payment_completed(paid)
+        again = await world.platform.registrations.payment_completed(paid)
 
-        assert late is False
+        assert (late, again) == (True, False)
+        assert world.gateway.refunded == {"cs_1"}
         assert await world.status(first) is RegistrationStatus.CANCELLED
         assert await world.taken(event) == 0
+        subjects = await world.subjects_to("person1@example.org")
+        assert subjects.count("Payment refunded: Paid masterclass") == 1
+        assert world.audit_actions().count("registrations.payment.refunded") == 1
+
+    async def test_a_refund_the_provider_cannot_make_now_is_tried_again(
+        self, world: World
+    ) -> None:
+        event = await world.event(capacity=1)
+        await world.register(event, 1)
+        world.adapters.clock.advance(timedelta(minutes=16))
+        await world.platform.registrations.expire_holds()
+        paid = world.gateway.pay("cs_1")
+        world.gateway.down = True
+
+        with pytest.raises(ProviderUnavailable):
+            await world.platform.registrations.payment_completed(paid)
+        world.gateway.down = False
+        retried = await world.platform.registrations.payment_completed(paid)
+
+        assert retried is True
+        assert world.gateway.refunded == {"cs_1"}
+
+    async def test_a_paid_registration_cancelled_later_is_not_refunded(
+        self, world: World
+    ) -> None:
+        event = await world.event(capacity=1)
+        first = await world.register(event, 1)
+        paid = world.gateway.pay("cs_1")
+        assert await world.platform.registrations.payment_completed(paid)
+        await world.platform.registration_admin.cancel_registration(
+            world.ada, event.id, first.registration.id
+        )
+
+        redelivered = await world.platform.registrations.payment_completed(paid)
+
+        assert redelivered is False
+        assert world.gateway.refunded == set()
+        assert await world.status(first) is RegistrationStatus.CANCELLED
 
     async def test_a_live_hold_is_left_alone(self, world: World) -> None:
         event = await world.event(capacity=1)
