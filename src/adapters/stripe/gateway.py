@@ -278,6 +278,10 @@ class StripeGateway:
         return _payment(session.to_dict())
 
     async def retrieve_payment(self, payment_id: str) -> Payment | None:
+        session = await self._payment_session(payment_id)
+        return None if session is None else _payment(session)
+
+    async def _payment_session(self, payment_id: str) -> Mapping[str, Any] | None:
         if not payment_id:
             return None
         try:
@@ -289,7 +293,8 @@ class StripeGateway:
             if _missing(error):
                 return None
             raise
-        return _payment(session.to_dict())
+        data: Mapping[str, Any] = session.to_dict()
+        return data
 
     async def expire_payment(self, payment_id: str) -> Payment | None:
         """Expire the Checkout Session; one that is no longer open is returned as is."""
@@ -319,18 +324,9 @@ class StripeGateway:
         expires, Stripe refuses a second refund as `charge_already_refunded`,
         which counts as done.
         """
-        if not payment_id:
+        data = await self._payment_session(payment_id)
+        if data is None:
             return False
-        try:
-            with _stripe_errors("checkout.sessions.retrieve"):
-                session = await self._client.v1.checkout.sessions.retrieve_async(
-                    payment_id
-                )
-        except stripe.InvalidRequestError as error:
-            if _missing(error):
-                return False
-            raise
-        data = session.to_dict()
         intent = data.get("payment_intent")
         if isinstance(intent, Mapping):
             intent = intent.get("id")
