@@ -42,12 +42,15 @@ class RegisterRequest(Body):
 
 
 class RegisteredEventResponse(msgspec.Struct, kw_only=True):
+    """The event a registration is for; `status` is `cancelled` once it is."""
+
     uuid: UUID
     slug: str
     title: str
     starts_at: datetime
     ends_at: datetime
     timezone: str
+    status: str
 
 
 class RegistrationResponse(msgspec.Struct, kw_only=True):
@@ -85,6 +88,7 @@ class RegistrationResponse(msgspec.Struct, kw_only=True):
                 starts_at=utc(event.starts_at),
                 ends_at=utc(event.ends_at),
                 timezone=event.timezone,
+                status=event.status.value,
             ),
             email=registration.email,
             first_name=registration.first_name,

@@ -118,6 +118,12 @@ class EventCancelled(Conflict):
     default_code = "event_cancelled"
 
 
+def _refuse_seats_if_cancelled(event: Event) -> None:
+    """A cancelled event gives nobody a seat any more."""
+    if event.status is EventStatus.CANCELLED:
+        raise EventCancelled("The event is cancelled.", event_id=str(event.id))
+
+
 @dataclass(frozen=True, slots=True)
 class RegistrationRow:
     """A registration as its organizer sees it, with its place in line."""
@@ -327,8 +333,7 @@ class RegistrationAdminService:
         results: list[BulkRowResult] = []
         async with self._uow() as uow:
             event = await own_event(uow, actor, event_id)
-            if event.status is EventStatus.CANCELLED:
-                raise EventCancelled("The event is cancelled.", event_id=str(event.id))
+            _refuse_seats_if_cancelled(event)
             await uow.event_seats.lock(event.id)
             seen: set[str] = set()
             for index, person in enumerate(people):
@@ -539,6 +544,7 @@ class RegistrationAdminService:
             return await self._cancel(
                 uow, event, current, changed, now, actor, client, mails
             )
+        _refuse_seats_if_cancelled(event)
         if current.status is RegistrationStatus.WAITLISTED:
             return await self._promote(
                 uow, event, current, changed, now, actor, client, mails, False
@@ -607,6 +613,7 @@ class RegistrationAdminService:
                     f"The registration is {current.status.value}, not waitlisted.",
                     registration_status=current.status.value,
                 )
+            _refuse_seats_if_cancelled(event)
             promoted = await self._promote(
                 uow,
                 event,
@@ -687,6 +694,7 @@ class RegistrationAdminService:
                 or current.offer_expires_at is None
             ):
                 raise NoOffer("No seat is offered to this registration.")
+            _refuse_seats_if_cancelled(event)
             if current.offer_expires_at <= now:
                 raise NoOffer(
                     "The offer has expired.",

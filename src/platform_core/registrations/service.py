@@ -121,6 +121,7 @@ class EventCard:
     starts_at: datetime
     ends_at: datetime
     timezone: str
+    status: EventStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,7 @@ def _card(event: Event) -> EventCard:
         event.starts_at,
         event.ends_at,
         event.timezone,
+        event.status,
     )
 
 

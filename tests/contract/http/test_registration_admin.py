@@ -412,6 +412,45 @@ class TestWaitlist:
             ("p4@example.org", 1)
         ]
 
+    async def test_a_cancelled_event_seats_nobody(self, api: Api) -> None:
+        ada = await organizer(api)
+        event = await an_event(api, ada, capacity=1, waitlist_enabled=True)
+        ids = [
+            r["uuid"] for r in (await bulk(api, ada, event, people(1, 2, 3)))["results"]
+        ]
+        cancelled = await api.client.post(
+            f"/api/v1/events/{event['uuid']}/cancel/", headers=bearer(ada)
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        freed = await api.client.post(
+            f"{base(event)}/{ids[0]}/cancel/", headers=bearer(ada)
+        )
+
+        refusals = [
+            await api.client.post(
+                f"{base(event)}/waitlist/{ids[1]}/promote/",
+                json={"ignore_capacity": True},
+                headers=bearer(ada),
+            ),
+            await api.client.patch(
+                f"{base(event)}/{ids[2]}/",
+                json={"status": "confirmed"},
+                headers=bearer(ada),
+            ),
+        ]
+
+        assert freed.status_code == 200
+        assert [r.status_code for r in refusals] == [409, 409]
+        assert {r.json()["code"] for r in refusals} == {"event_cancelled"}
+        assert await statuses(api, ada, event) == {
+            "p1@example.org": "cancelled",
+            "p2@example.org": "waitlisted",
+            "p3@example.org": "waitlisted",
+        }
+        guest = await api.verified_user("p2@example.org")
+        mine = await api.client.get("/api/v1/registrations/", headers=bearer(guest))
+        assert [r["event"]["status"] for r in mine.json()["results"]] == ["cancelled"]
+
     @pytest.mark.parametrize(
         ("method", "path"),
         [("POST", "/waitlist/{uuid}/promote/"), ("DELETE", "/waitlist/{uuid}/")],
