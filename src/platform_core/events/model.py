@@ -13,7 +13,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from platform_core.shared.errors import FieldErrors
-from platform_core.shared.ids import new_id
+from platform_core.shared.ids import new_id, reads_as_uuid
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
@@ -58,12 +58,16 @@ def _unprintable(text: str, *, multiline: bool = False) -> bool:
 
 
 def slugify(text: str) -> str:
-    """Lowercase ASCII words joined by hyphens; `event` when nothing is left."""
+    """Lowercase ASCII words joined by hyphens; `event` when nothing is left.
+
+    A slug never reads as a uuid, since identifiers may be either.
+    """
     ascii_text = (
         unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     )
     slug = _SLUG_JUNK.sub("-", ascii_text.lower()).strip("-")
-    return slug[:SLUG_MAX].rstrip("-") or "event"
+    slug = slug[:SLUG_MAX].rstrip("-") or "event"
+    return f"event-{slug}" if reads_as_uuid(slug) else slug
 
 
 _NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})

@@ -15,6 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from platform_core.events.model import is_time_zone
 from platform_core.identity.model import has_control_characters
 from platform_core.shared.errors import FieldErrors
+from platform_core.shared.ids import reads_as_uuid
 
 ORGANIZATION_NAME_MAX = 200
 SLUG_MIN = 3
@@ -153,6 +154,8 @@ def slug_problem(slug: str) -> tuple[str, str] | None:
         )
     if slug in RESERVED_SLUGS:
         return "reserved", f"{slug!r} is reserved; choose another."
+    if reads_as_uuid(slug):
+        return "reserved", "A slug cannot read as a uuid; choose another."
     return None
 
 
@@ -163,7 +166,7 @@ def slug_base(text: str) -> str:
     )
     slug = _SLUG_JUNK.sub("-", ascii_text.lower()).strip("-")
     slug = slug[: SLUG_MAX - _SUFFIX_ROOM].rstrip("-")
-    if len(slug) < SLUG_MIN or slug in RESERVED_SLUGS:
+    if len(slug) < SLUG_MIN or slug in RESERVED_SLUGS or reads_as_uuid(slug):
         slug = f"organizer-{slug}" if slug else "organizer"
     return slug
 

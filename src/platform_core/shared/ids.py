@@ -12,6 +12,15 @@ def new_id() -> UUID:
     return uuid.uuid4()
 
 
+def reads_as_uuid(text: str) -> bool:
+    """Whether `text` would be taken for a uuid where a uuid or a slug may be."""
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def new_secret() -> str:
     """A URL-safe secret carrying 256 random bits."""
     return secrets.token_urlsafe(32)

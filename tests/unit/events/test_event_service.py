@@ -181,6 +181,21 @@ class TestDeleting:
             assert await uow.event_sessions.get(session.id) is None
 
 
+class TestSlugs:
+    async def test_a_title_that_reads_as_another_events_uuid_gets_no_such_slug(
+        self, world: World
+    ) -> None:
+        first = await world.published()
+
+        copycat = await world.published(title=str(first.id))
+        hexed = await world.event(title=first.id.hex)
+
+        assert copycat.slug == f"event-{first.id}"
+        assert hexed.slug == f"event-{first.id.hex}"
+        found = await world.platform.events.public_event(str(first.id))
+        assert found.event.id == first.id
+
+
 class TestPublishing:
     async def test_an_event_that_has_ended_cannot_be_published(
         self, world: World

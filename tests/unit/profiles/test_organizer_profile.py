@@ -153,6 +153,8 @@ class TestSlugRules:
             ("a" * 61, "invalid_length"),
             ("admin", "reserved"),
             ("api", "reserved"),
+            ("3059ad4b-c165-4086-8e31-e1d02ad20696", "reserved"),
+            ("3059ad4bc16540868e31e1d02ad20696", "reserved"),
             ("me", "invalid_length"),
             ("ME-", "invalid"),
             ("two--hyphens", "invalid"),
