@@ -128,6 +128,7 @@ class PublicEvent:
     organizer: OrganizerCard
     seats_left: int | None
     registration_open: bool
+    """Whether a registration is taken now: a seat, or a waitlist place."""
     custom_fields: Sequence[CustomField] = ()
     """The active registration fields, in their order."""
 
@@ -511,7 +512,7 @@ class EventService:
             ),
             seats_left=seats_left,
             registration_open=event.registration_open(self._clock.now())
-            and seats_left != 0,
+            and (seats_left != 0 or event.waitlist_enabled),
             custom_fields=custom_fields,
         )
 

@@ -466,7 +466,8 @@ class IdentityService:
                 recipient=recipient, address=client.address
             ),
             event="identity.mail_request.throttled",
-            message="Too many requests for mail to this address; try again later.",
+            message="Too many requests for mail, to this email address or from this "
+            "client; try again later.",
             client_address=client.address,
         )
 

@@ -244,6 +244,16 @@ class TestThePublicPage:
 
         assert (public.seats_left, public.registration_open) == (0, False)
 
+    async def test_a_full_event_with_a_waitlist_is_open_for_it(
+        self, world: World
+    ) -> None:
+        event = await world.published(capacity=10, waitlist_enabled=True)
+        world.registrations.confirmed_by_event[event.id] = 10
+
+        public = await world.platform.events.public_event(event.slug)
+
+        assert (public.seats_left, public.registration_open) == (0, True)
+
     async def test_registration_is_closed_after_its_closing_time(
         self, world: World
     ) -> None:
