@@ -12,10 +12,27 @@ from limits.aio.strategies import MovingWindowRateLimiter
 NAMESPACE = "platform:throttles"
 
 
+class SweepSafeMemoryStorage(MemoryStorage):
+    """`limits`' memory storage whose `clear` cannot break its expiry sweep.
+
+    The stock `clear` removes the key's entries while the background sweep may
+    be about to read them, which kills the sweep with a KeyError (limits
+    5.8). Emptying the entries under the key's lock instead leaves the
+    removal to the sweep itself.
+    """
+
+    async def clear(self, key: str) -> None:
+        async with self.locks[key]:
+            self.storage.pop(key, None)
+            self.expirations.pop(key, None)
+            if key in self.events:
+                self.events[key] = []
+
+
 def throttle_storage(redis_url: str | None) -> Storage:
     """Redis when a URL is given, shared by every process; else local memory."""
     if redis_url is None:
-        return MemoryStorage()
+        return SweepSafeMemoryStorage()
     uri = redis_url if redis_url.startswith("async+") else f"async+{redis_url}"
     return RedisStorage(uri, implementation="redispy", key_prefix=NAMESPACE)
 

@@ -184,3 +184,24 @@ class TestGuessThrottle:
         assert wait is not None
         assert 0 < wait <= 15 * 60
         assert await second.blocked(address=unique("elsewhere")) is None
+
+
+async def test_clearing_during_the_memory_sweep_leaves_the_sweep_alive() -> None:
+    storage = throttle_storage(None)
+    throttle = LimitsLoginThrottle(
+        storage, per_account=5, per_address=50, window_minutes=15
+    )
+    accounts = [unique("account") for _ in range(50)]
+    for account in accounts:
+        await throttle.acquire(account=account, address=None)
+    await asyncio.sleep(0)
+    sweep = getattr(storage, "timer", None)
+    assert isinstance(sweep, asyncio.Task)
+
+    for account in accounts:
+        await throttle.clear(account=account)
+    await asyncio.wait_for(sweep, timeout=5)
+
+    assert sweep.exception() is None
+    for account in accounts[:3]:
+        assert await throttle.acquire(account=account, address=None) is None
