@@ -125,6 +125,7 @@ class Platform:
             registration_policy
             or RegistrationPolicy(frontend_url=identity_policy.frontend_url),
             calendar=ports.calendar,
+            entitlements=self.entitlements,
         )
         self.billing.payment_listener = self.registrations
         self.events = EventService(
@@ -142,5 +143,6 @@ class Platform:
             ports.uow_factory,
             ports.clock,
             handover=self.registrations.handover,
+            entitlements=self.entitlements,
             calendar=ports.calendar,
         )

@@ -330,9 +330,11 @@ class RegistrationAdminController(Controller):
             "already registered or came earlier in the request "
             "(`already_registered`, `duplicate_in_request`), or `refused` with "
             "its `code`, `reason` and field `errors` (a full event without a "
-            "waitlist is `event_full`). A refused row leaves nothing behind and "
+            "waitlist is `event_full`; past the plan's `registrations_per_event`, "
+            "`quota_exceeded`). A refused row leaves nothing behind and "
             "refuses no other row. `ignore_capacity` seats everyone even past "
-            f"the capacity. More than {BULK_MAX} rows is a 400 (`too_many`)."
+            "the capacity, never past the plan. "
+            f"More than {BULK_MAX} rows is a 400 (`too_many`)."
         ),
         request_max_body_size=BULK_BODY_MAX,
         responses=problems(400, 401, 404, 409, 413),

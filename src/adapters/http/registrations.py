@@ -171,8 +171,10 @@ class RegisterController(Controller):
         "`registration_closed` (with `reason`), `already_registered`, "
         "`event_full`; 400 for invalid fields, answers or promo code; 429 "
         "`throttled` with a promo code, from a client that named too many "
-        "unknown codes.",
-        responses=problems(400, 401, 404, 409, 429, 503),
+        "unknown codes; 403 `quota_exceeded` once the event has as many "
+        "registrations (waitlist included) as its organizer's plan allows "
+        "(`registrations_per_event`).",
+        responses=problems(400, 401, 403, 404, 409, 429, 503),
         security=[{}, *SECURITY],
     )
     async def register(

@@ -216,6 +216,13 @@ class MemoryRegistrationRepository:
     async def count_holding_seats(self, event_id: UUID) -> int:
         return sum(1 for r in self._rows() if r.event_id == event_id and r.holds_seat)
 
+    async def count_active(self, event_id: UUID) -> int:
+        return sum(
+            1
+            for r in self._rows()
+            if r.event_id == event_id and r.status is not RegistrationStatus.CANCELLED
+        )
+
     async def count_confirmed(self, event_id: UUID) -> int:
         return sum(
             1

@@ -384,6 +384,12 @@ class SqlRegistrationRepository:
             ),
         )
 
+    async def count_active(self, event_id: UUID) -> int:
+        return await self._count(
+            _r.c.event_id == event_id,
+            _r.c.status != RegistrationStatus.CANCELLED.value,
+        )
+
     async def count_confirmed(self, event_id: UUID) -> int:
         return await self._count(
             _r.c.event_id == event_id,

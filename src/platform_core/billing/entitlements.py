@@ -96,10 +96,34 @@ class Entitlements:
             account_id, name, subscription.current_period_start
         )
 
-    async def limit_in(
+    async def per_event_cap_in(
         self, uow: UnitOfWork, account_id: UUID, name: Limit, mails: Mails
     ) -> int | None:
-        """The account's limit for `name` (None is unlimited), e.g. per-event caps."""
+        """The organizer's cap on `name` per event; None when there is none.
+
+        An account whose plan no longer makes it an organizer has no cap: it
+        can create no more events, and the people coming to the ones it has
+        are not turned away for its lapsed subscription.
+        """
         subscription = await self._ledger.current(uow, account_id, mails)
         plan = await self._ledger.plan_of(uow, subscription)
+        if not plan.allows(Capability.ORGANIZER):
+            return None
         return plan.limit(name)
+
+    async def refuse_past_cap_in(
+        self,
+        uow: UnitOfWork,
+        account_id: UUID,
+        name: Limit,
+        current: int,
+        mails: Mails,
+    ) -> None:
+        """Raise `quota_exceeded` when one more would pass the per-event cap."""
+        cap = await self.per_event_cap_in(uow, account_id, name, mails)
+        if cap is not None and current >= cap:
+            raise QuotaExceeded(
+                f"The organizer's plan allows {cap} {name.value}.",
+                limit_name=name.value,
+                limit=cap,
+            )

@@ -14,6 +14,8 @@ from uuid import UUID
 import structlog
 from email_validator import EmailNotValidError, validate_email
 
+from platform_core.billing.entitlements import Entitlements
+from platform_core.billing.model import Limit
 from platform_core.events.custom_fields import CustomFieldService
 from platform_core.events.fields import CustomField
 from platform_core.events.model import Event, EventStatus
@@ -124,6 +126,13 @@ def _refuse_seats_if_cancelled(event: Event) -> None:
         raise EventCancelled("The event is cancelled.", event_id=str(event.id))
 
 
+@dataclass(slots=True)
+class _Room:
+    """Registrations a bulk add may still make under the organizer's plan."""
+
+    left: int
+
+
 @dataclass(frozen=True, slots=True)
 class RegistrationRow:
     """A registration as its organizer sees it, with its place in line."""
@@ -232,8 +241,10 @@ class RegistrationAdminService:
         clock: Clock,
         *,
         handover: SeatHandover,
+        entitlements: Entitlements,
         calendar: CalendarRenderer | None = None,
     ) -> None:
+        self._entitlements = entitlements
         self._uow = uow_factory
         self._clock = clock
         self._handover = handover
@@ -331,14 +342,16 @@ class RegistrationAdminService:
             )
         now = self._clock.now()
         results: list[BulkRowResult] = []
+        mails = AfterCommit()
         async with self._uow() as uow:
             event = await own_event(uow, actor, event_id)
             _refuse_seats_if_cancelled(event)
             await uow.event_seats.lock(event.id)
+            room = await self._room_in_plan(uow, event, mails)
             seen: set[str] = set()
             for index, person in enumerate(people):
                 result = await self._add_one(
-                    uow, event, index, person, seen, now, ignore_capacity
+                    uow, event, index, person, seen, now, ignore_capacity, room
                 )
                 results.append(result)
                 if result.registration is not None:
@@ -352,6 +365,7 @@ class RegistrationAdminService:
                         at=self._clock.now(),
                     )
             await uow.commit()
+        await self._handover.after_commit(mails)
         added = sum(r.outcome is BulkOutcome.ADDED for r in results)
         log.info(
             "registrations.bulk.added",
@@ -362,6 +376,18 @@ class RegistrationAdminService:
         )
         return results
 
+    async def _room_in_plan(
+        self, uow: UnitOfWork, event: Event, mails: AfterCommit
+    ) -> _Room | None:
+        """How many more registrations the organizer's plan lets the event take;
+        None when the plan sets no cap."""
+        cap = await self._entitlements.per_event_cap_in(
+            uow, event.organizer_id, Limit.REGISTRATIONS_PER_EVENT, mails
+        )
+        if cap is None:
+            return None
+        return _Room(max(0, cap - await uow.registrations.count_active(event.id)))
+
     async def _add_one(
         self,
         uow: UnitOfWork,
@@ -371,6 +397,7 @@ class RegistrationAdminService:
         seen: set[str],
         now: datetime,
         ignore_capacity: bool,
+        room: _Room | None,
     ) -> BulkRowResult:
         shown = person.email.strip()[:320]
         try:
@@ -413,6 +440,15 @@ class RegistrationAdminService:
                 code="already_registered",
                 reason="This email is already registered for the event.",
             )
+        if room is not None and room.left <= 0:
+            return BulkRowResult(
+                index,
+                email,
+                BulkOutcome.REFUSED,
+                code="quota_exceeded",
+                reason="The event has as many registrations as the plan allows "
+                f"({Limit.REGISTRATIONS_PER_EVENT.value}).",
+            )
         registration = Registration(
             event_id=event.id,
             email=email,
@@ -450,6 +486,8 @@ class RegistrationAdminService:
                 code="already_registered",
                 reason="This email is already registered for the event.",
             )
+        if room is not None:
+            room.left -= 1
         return BulkRowResult(index, email, BulkOutcome.ADDED, registration)
 
     # -- changing ----------------------------------------------------------

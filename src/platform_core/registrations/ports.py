@@ -125,6 +125,10 @@ class RegistrationRepository(Protocol):
 
     async def count_confirmed(self, event_id: UUID) -> int: ...
 
+    async def count_active(self, event_id: UUID) -> int:
+        """Registrations not cancelled: seats, payment holds and the waitlist."""
+        ...
+
     async def exists_for_event(self, event_id: UUID) -> bool:
         """True when the event has any registration, cancelled ones included."""
         ...

@@ -12,7 +12,9 @@ from uuid import UUID
 import structlog
 from email_validator import EmailNotValidError, validate_email
 
+from platform_core.billing.entitlements import Entitlements
 from platform_core.billing.ledger import Mails
+from platform_core.billing.model import Limit
 from platform_core.billing.ports import Payment, PaymentGateway, PaymentRequest
 from platform_core.billing.service import JobSummary
 from platform_core.events.custom_fields import CustomFieldService
@@ -220,7 +222,10 @@ class RegistrationService:
         promo_codes: PromoCodes,
         policy: RegistrationPolicy | None = None,
         calendar: CalendarRenderer | None = None,
+        *,
+        entitlements: Entitlements,
     ) -> None:
+        self._entitlements = entitlements
         self._uow = uow_factory
         self._clock = clock
         self._dispatcher = dispatcher
@@ -270,6 +275,13 @@ class RegistrationService:
                 event.id, normalize_email(email)
             ):
                 raise _already_registered()
+            await self._entitlements.refuse_past_cap_in(
+                uow,
+                event.organizer_id,
+                Limit.REGISTRATIONS_PER_EVENT,
+                await uow.registrations.count_active(event.id),
+                sent,
+            )
             now = self._clock.now()
             registration = Registration(
                 event_id=event.id,

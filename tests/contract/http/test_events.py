@@ -37,12 +37,14 @@ def complete_body(**fields: Any) -> dict[str, Any]:
     return event_body(**{"description": "Two hours of talks.", **fields})
 
 
-async def organizer(api: Api, email: str = "ada@example.org") -> dict[str, str]:
-    """A verified account upgraded to the organizer plan with local payments."""
+async def organizer(
+    api: Api, email: str = "ada@example.org", plan: str = "organizer"
+) -> dict[str, str]:
+    """A verified account upgraded to an organizer plan with local payments."""
     tokens = await api.verified_user(email)
     response = await api.client.post(
         "/api/v1/subscription/",
-        json={"plan": "organizer", "interval": "month"},
+        json={"plan": plan, "interval": "month"},
         headers=bearer(tokens),
     )
     assert response.status_code == 201, response.text

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
+from platform_core.billing.model import Limit
 from tests.contract.http.conftest import Api, bearer
 from tests.contract.http.test_events import (
     at,
@@ -210,6 +212,36 @@ class TestRegistering:
         assert mine["count"] == 1
         assert mine["results"][0]["uuid"] == body["uuid"]
         assert set(mine) == {"count", "page", "page_size", "results"}
+
+
+class TestPlanCap:
+    async def test_past_the_plans_registrations_per_event_it_is_a_403(
+        self, api: Api
+    ) -> None:
+        platform = api.container.platform()
+        plan = await platform.billing.get_plan("organizer")
+        await platform.billing.upsert_plan(
+            None,
+            replace(plan, limits={**plan.limits, Limit.REGISTRATIONS_PER_EVENT: 2}),
+        )
+        event = await an_open_event(api, capacity=1, waitlist_enabled=True)
+        await register(api, event, guest(1))
+        await register(api, event, guest(2))
+
+        refused = await register(api, event, guest(3), expect=403)
+        bulk = await api.client.post(
+            f"/api/v1/events/{event['uuid']}/registrations/bulk/",
+            json={"registrations": [guest(4)], "ignore_capacity": True},
+            headers=bearer(event["tokens"]),
+        )
+
+        assert refused["code"] == "quota_exceeded"
+        assert (refused["limit_name"], refused["limit"]) == (
+            "registrations_per_event",
+            2,
+        )
+        assert bulk.status_code == 200, bulk.text
+        assert [r["code"] for r in bulk.json()["results"]] == ["quota_exceeded"]
 
 
 class TestRegistrationWindow:

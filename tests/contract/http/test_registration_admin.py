@@ -233,7 +233,7 @@ class TestExport:
 
 class TestBulkAdd:
     async def test_a_thousand_rows_are_added_in_one_request(self, api: Api) -> None:
-        ada = await organizer(api)
+        ada = await organizer(api, plan="organizer_pro")
         event = await an_event(api, ada, capacity=990, waitlist_enabled=True)
         rows = people(*range(1000))
 
@@ -290,6 +290,20 @@ class TestBulkAdd:
         body = await bulk(api, ada, event, people(1, 2), ignore_capacity=True)
 
         assert [r["status"] for r in body["results"]] == ["confirmed", "confirmed"]
+
+    async def test_ignore_capacity_stops_at_the_plans_registrations_per_event(
+        self, api: Api
+    ) -> None:
+        ada = await organizer(api)
+        event = await an_event(api, ada, capacity=10)
+
+        body = await bulk(api, ada, event, people(*range(205)), ignore_capacity=True)
+
+        assert (body["added"], body["refused"]) == (200, 5)
+        refused = [r for r in body["results"] if r["outcome"] == "refused"]
+        assert [r["index"] for r in refused] == [200, 201, 202, 203, 204]
+        assert {r["code"] for r in refused} == {"quota_exceeded"}
+        assert (await listing(api, ada, event))["count"] == 200
 
     async def test_an_unknown_row_field_is_a_bad_request(self, api: Api) -> None:
         ada = await organizer(api)

@@ -8,6 +8,8 @@ from dataclasses import replace
 import pytest
 
 from adapters.memory import ManualClock, RecordingDispatcher
+from platform_core.billing.entitlements import Entitlements
+from platform_core.billing.ledger import Ledger
 from platform_core.events.model import Event, EventStatus
 from platform_core.identity.model import Principal, User
 from platform_core.registrations.handover import AfterCommit, SeatHandover
@@ -27,12 +29,12 @@ PEOPLE = 6
 
 def admin_service(uow_factory: UnitOfWorkFactory) -> RegistrationAdminService:
     clock = ManualClock(NOW)
+    dispatcher = RecordingDispatcher()
     return RegistrationAdminService(
         uow_factory,
         clock,
-        handover=SeatHandover(
-            clock, RecordingDispatcher(), frontend_url="https://app.test"
-        ),
+        handover=SeatHandover(clock, dispatcher, frontend_url="https://app.test"),
+        entitlements=Entitlements(uow_factory, Ledger(clock), dispatcher),
     )
 
 

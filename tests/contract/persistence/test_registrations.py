@@ -445,7 +445,7 @@ class TestListing:
 
 
 class TestCounts:
-    async def test_counts_what_holds_a_seat_what_is_confirmed_and_what_exists(
+    async def test_counts_seats_confirmed_active_and_what_exists(
         self, uow_factory: UnitOfWorkFactory, event: Event, given: Given
     ) -> None:
         empty = an_event(a_user(id=event.organizer_id))
@@ -462,6 +462,8 @@ class TestCounts:
             regs = uow.registrations
             assert await regs.count_holding_seats(event.id) == 2
             assert await regs.count_confirmed(event.id) == 1
+            assert await regs.count_active(event.id) == 3
+            assert await regs.count_active(empty.id) == 0
             assert await regs.exists_for_event(event.id) is True
             assert await regs.exists_for_event(empty.id) is False
 

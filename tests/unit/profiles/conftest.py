@@ -24,7 +24,7 @@ ORGANIZER = Plan(
     name="Organizer",
     prices=(Price(Interval.MONTH, 2900, "USD"),),
     capabilities=frozenset({Capability.ORGANIZER}),
-    limits={Limit.EVENTS_PER_PERIOD: None},
+    limits={Limit.EVENTS_PER_PERIOD: None, Limit.REGISTRATIONS_PER_EVENT: None},
 )
 
 
