@@ -22,6 +22,7 @@ from adapters.http.billing import (
 from adapters.http.custom_fields import CustomFieldController
 from adapters.http.event_images import EventImageController
 from adapters.http.events import EventController, EventSessionController
+from adapters.http.head import HeadAsGetMiddleware
 from adapters.http.health import health, ready
 from adapters.http.identity import AuthController, MeController
 from adapters.http.media import media_route
@@ -138,6 +139,6 @@ def create_app(container: Container) -> Litestar:
         debug=False,
     )
     # Litestar runs its own middleware only for routed requests; wrapping the
-    # handler gives 404s and 405s a request id too.
-    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    # handler gives 404s and 405s a request id too, and lets HEAD reach GET.
+    app.asgi_handler = RequestIdMiddleware(HeadAsGetMiddleware(app.asgi_handler))
     return app

@@ -387,6 +387,9 @@ class EventController(Controller):
     @patch(
         "/{uuid:uuid}/",
         summary="Change any editable fields; the event must stay valid",
+        description="A published event must stay complete and cannot be moved "
+        "to end in the past (`ends_at`: `past`); sessions must stay inside the "
+        "event (`sessions_outside` on the bound that would cut them off).",
         responses=problems(400, 401, 404),
     )
     async def update_event(

@@ -112,6 +112,13 @@ class CustomField:
                 "self_reference",
                 "A field cannot depend on its own answer.",
             )
+        if self.required and self.required_if is not None:
+            errors.add(
+                "required_if",
+                "conflicts_with_required",
+                "A field that is always required cannot be required only on a "
+                "condition; set required to false or drop required_if.",
+            )
         errors.raise_if_any("The custom field is not valid.")
 
     def _check_options(self, errors: FieldErrors) -> None:

@@ -272,7 +272,15 @@ class EventService:
             changed = replace(event, **changes)
             changed.check()
             if changed.is_published:
-                changed.missing_for_publication().raise_if_any(
+                missing = changed.missing_for_publication()
+                moved_end = changed.ends_at != event.ends_at
+                if moved_end and changed.ends_at <= self._clock.now():
+                    missing.add(
+                        "ends_at",
+                        "past",
+                        "A published event cannot be moved to end in the past.",
+                    )
+                missing.raise_if_any(
                     "A published event must stay complete; unpublish it first."
                 )
             if changed.capacity is not None:
@@ -286,20 +294,19 @@ class EventService:
                     )
                     errors.raise_if_any("The event is not valid.")
             sessions = await uow.event_sessions.list_for_event(event.id)
-            outside = [
-                s
-                for s in sessions
-                if s.starts_at < changed.starts_at or s.ends_at > changed.ends_at
-            ]
-            if outside:
-                errors = FieldErrors()
-                errors.add(
-                    "starts_at",
-                    "sessions_outside",
-                    f"{len(outside)} session(s) would fall outside the event; "
-                    "move them first.",
-                )
-                errors.raise_if_any("The event is not valid.")
+            errors = FieldErrors()
+            for field, outside in (
+                ("starts_at", [s for s in sessions if s.starts_at < changed.starts_at]),
+                ("ends_at", [s for s in sessions if s.ends_at > changed.ends_at]),
+            ):
+                if outside:
+                    errors.add(
+                        field,
+                        "sessions_outside",
+                        f"{len(outside)} session(s) would fall outside the event; "
+                        "move them first.",
+                    )
+            errors.raise_if_any("The event is not valid.")
             changed.updated_at = self._clock.now()
             await uow.events.update(changed)
             await self._audit(

@@ -1,7 +1,8 @@
-"""The password policy: long enough, not the email, not a common password."""
+"""The password policy: long enough, typeable, not the email, not a common one."""
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
@@ -32,6 +33,13 @@ def check_password(password: str, *, email: str, field: str = "password") -> Non
             field,
             "password_too_long",
             f"Use at most {MAX_LENGTH} characters.",
+        )
+    if any(unicodedata.category(c) == "Cc" for c in password):
+        errors.add(
+            field,
+            "password_invalid_characters",
+            "Control characters such as tabs, line breaks or NUL cannot be typed "
+            "reliably at a login prompt; leave them out.",
         )
     if len(set(password.strip())) < MIN_DISTINCT_CHARACTERS:
         errors.add(

@@ -391,6 +391,21 @@ class TestUpdating:
             headers=bearer(tokens),
         )
 
+        assert field_errors(response) == {"ends_at": "sessions_outside"}
+
+    async def test_a_later_start_names_the_start_as_the_field_at_fault(
+        self, api: Api
+    ) -> None:
+        tokens = await organizer(api)
+        event = await create(api, tokens)
+        await add_session(api, tokens, event["uuid"], starts_at=at(1), ends_at=at(2))
+
+        response = await api.client.patch(
+            f"/api/v1/events/{event['uuid']}/",
+            json={"starts_at": at(1.5)},
+            headers=bearer(tokens),
+        )
+
         assert field_errors(response) == {"starts_at": "sessions_outside"}
 
 

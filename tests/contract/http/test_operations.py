@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
 from adapters.container import build_container
 from adapters.http.app import create_app
 from adapters.http.request_id import printable
-from adapters.persistence import SchemaOutOfDate
+from adapters.persistence import SchemaOutOfDate, upgrade_database
 from adapters.settings import load_settings
-from tests.contract.http.conftest import Api, settings_env
+from tests.contract.http.conftest import Api, served, settings_env
 
 
 class TestOperations:
@@ -29,8 +30,6 @@ class TestOperations:
         settings = load_settings(
             settings_env(tmp_path, PLATFORM_BROKER_URL="redis://127.0.0.1:1/0")
         )
-        from adapters.persistence import upgrade_database
-
         upgrade_database(settings.resolved_database_url)
         container = build_container(settings)
         async with AsyncTestClient(create_app(container)) as client:
@@ -79,6 +78,33 @@ class TestOperations:
             405,
             "method_not_allowed",
         )
+
+    async def test_head_answers_like_get_without_the_body(self, api: Api) -> None:
+        got = await api.client.get("/api/v1/plans/")
+        head = await api.client.head("/api/v1/plans/")
+
+        assert (head.status_code, head.content) == (200, b"")
+        assert head.headers["content-type"] == got.headers["content-type"]
+        assert head.headers["content-length"] == str(len(got.content))
+
+    async def test_head_on_a_route_without_get_is_still_a_405(self, api: Api) -> None:
+        response = await api.client.head("/api/v1/auth/signup/")
+
+        assert (response.status_code, response.content) == (405, b"")
+
+    async def test_head_over_a_socket_leaves_the_connection_usable(
+        self, tmp_path: Path
+    ) -> None:
+        settings = load_settings(settings_env(tmp_path))
+        upgrade_database(settings.resolved_database_url)
+        with served(create_app(build_container(settings))) as base_url:
+            async with httpx.AsyncClient(base_url=base_url) as client:
+                head = await client.head("/api/v1/plans/")
+                after = await client.get("/api/v1/plans/")
+
+        assert (head.status_code, head.content) == (200, b"")
+        assert int(head.headers["content-length"]) == len(after.content) > 0
+        assert after.json()[0]["code"]
 
 
 async def test_app_refuses_to_start_on_an_unmigrated_database(tmp_path: Path) -> None:

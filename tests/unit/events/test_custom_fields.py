@@ -227,6 +227,22 @@ class TestAddField:
 
         assert codes(caught) == [("required_if.field", "unknown_field")]
 
+    async def test_a_condition_on_a_field_that_is_always_required_is_refused(
+        self, core: Core, ada: Principal, event: Event
+    ) -> None:
+        member = await add(core, ada, event, choice())
+
+        with pytest.raises(ValidationFailed) as caught:
+            await add(
+                core,
+                ada,
+                event,
+                text(required=True, required_if=RequiredIf(member.id, "Yes")),
+            )
+
+        assert codes(caught) == [("required_if", "conflicts_with_required")]
+        assert [f.label for f in await active(core, ada, event)] == ["Member?"]
+
     async def test_a_condition_with_a_value_the_controller_cannot_hold_is_refused(
         self, core: Core, ada: Principal, event: Event
     ) -> None:

@@ -222,6 +222,38 @@ class TestPublishing:
 
         assert published.is_published is True
 
+    async def test_a_published_event_cannot_be_moved_to_end_in_the_past(
+        self, world: World
+    ) -> None:
+        event = await world.published()
+        now = world.core.adapters.clock.now()
+
+        with pytest.raises(ValidationFailed) as refused:
+            await world.platform.events.update_event(
+                world.ada,
+                event.id,
+                {
+                    "starts_at": now - timedelta(hours=3),
+                    "ends_at": now - timedelta(hours=1),
+                },
+            )
+
+        assert _codes(refused.value) == {"ends_at": "past"}
+        stored = await world.platform.events.get_event(world.ada, event.id)
+        assert stored.ends_at == event.ends_at
+
+    async def test_a_published_event_that_has_ended_can_still_be_edited(
+        self, world: World
+    ) -> None:
+        event = await world.published()
+        world.core.adapters.clock.advance(event.ends_at - event.created_at)
+
+        edited = await world.platform.events.update_event(
+            world.ada, event.id, {"description": "Slides are online."}
+        )
+
+        assert edited.description == "Slides are online."
+
 
 class TestThePublicPage:
     async def test_seats_left_count_confirmed_registrations(self, world: World) -> None:

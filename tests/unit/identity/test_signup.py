@@ -79,6 +79,8 @@ class TestSignUp:
             ("x" * 1025, "password_too_long"),
             (" " * 12, "password_too_simple"),
             ("abababababab", "password_too_simple"),
+            ("correct horse\x00battery", "password_invalid_characters"),
+            ("correct horse\tbattery", "password_invalid_characters"),
         ],
     )
     async def test_weak_password_is_refused_with_its_reason(
