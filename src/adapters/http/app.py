@@ -40,6 +40,7 @@ from adapters.http.registrations import (
     RegisterController,
 )
 from adapters.http.request_id import RequestIdMiddleware
+from adapters.http.uploads import MULTIPART_PART_LIMIT
 from adapters.runtime import Probe, Runtime
 from platform_core import Platform
 from platform_core.billing.ports import ProviderEventVerifier
@@ -127,6 +128,7 @@ def create_app(container: Container) -> Litestar:
         plugins=[problem_details_plugin()],
         exception_handlers={Exception: unexpected_error},
         request_max_body_size=settings.max_request_bytes,
+        multipart_form_part_limit=MULTIPART_PART_LIMIT,
         openapi_config=OpenAPIConfig(
             title="Platform API",
             version=API_VERSION,

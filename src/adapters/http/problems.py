@@ -164,8 +164,18 @@ _CODE_BY_STATUS = {
 }
 
 
+_MULTIPART_LIMIT_DETAIL = "Request Entity Too Large"
+"""How Litestar words its 400 for a multipart form past the part limit."""
+
+
 def http_error_to_problem(error: HTTPException) -> ProblemDetailsException:
     status = error.status_code
+    if status == 400 and error.detail == _MULTIPART_LIMIT_DETAIL:
+        return _problem(
+            413,
+            "request_too_large",
+            "The form has more parts than an upload takes; send the file field only.",
+        )
     code = _CODE_BY_STATUS.get(
         status, HTTPStatus(status).phrase.lower().replace(" ", "_")
     )

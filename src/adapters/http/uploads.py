@@ -19,6 +19,9 @@ An image at the 5 MiB limit still fits with its multipart headers; a larger
 body is refused with 413 before it is read in full.
 """
 
+MULTIPART_PART_LIMIT = 20
+"""The most parts a multipart form may have; more is a 413 before any is kept."""
+
 Multipart = BodyParam(media_type=RequestEncodingType.MULTI_PART)
 
 

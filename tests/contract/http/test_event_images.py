@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from adapters.http.uploads import MULTIPART_PART_LIMIT
 from platform_core.files.model import IMAGE_MAX_BYTES
 from tests.contract.http.conftest import Api, bearer
 from tests.images import (
@@ -327,6 +328,34 @@ class TestRefused:
 
         assert response.status_code == 413
         assert response.json()["code"] == "request_too_large"
+
+    async def test_a_form_of_too_many_parts_is_413_and_keeps_no_image(
+        self, api: Api, ada: dict[str, str], event: str
+    ) -> None:
+        parts = [("image", ("photo.png", image_bytes("PNG"), "image/png"))]
+        parts += [(f"note{n}", (None, b"x")) for n in range(MULTIPART_PART_LIMIT)]
+
+        response = await api.client.post(
+            f"/api/v1/events/{event}/upload-image/", files=parts, headers=bearer(ada)
+        )
+
+        assert response.status_code == 413, response.text
+        assert response.headers["content-type"].startswith(PROBLEM)
+        assert response.json()["code"] == "request_too_large"
+        assert "parts" in response.json()["detail"]
+        assert await shown_image(api, ada, event) is None
+
+    async def test_a_few_extra_form_fields_are_ignored(
+        self, api: Api, ada: dict[str, str], event: str
+    ) -> None:
+        parts = [("image", ("photo.png", image_bytes("PNG"), "image/png"))]
+        parts += [(f"note{n}", (None, b"x")) for n in range(MULTIPART_PART_LIMIT - 1)]
+
+        response = await api.client.post(
+            f"/api/v1/events/{event}/upload-image/", files=parts, headers=bearer(ada)
+        )
+
+        assert response.status_code == 200, response.text
 
     async def test_a_missing_image_field_is_named(
         self, api: Api, ada: dict[str, str], event: str
