@@ -104,7 +104,7 @@ class Platform:
             self.media,
         )
         self.event_images = EventImageService(
-            ports.uow_factory, ports.clock, self.media
+            ports.uow_factory, ports.clock, self.media, self.entitlements
         )
         self.promotions = PromotionService(
             ports.uow_factory,
@@ -114,7 +114,11 @@ class Platform:
             ports.guess_throttle,
         )
         self.custom_fields = CustomFieldService(
-            ports.uow_factory, ports.clock, ports.registrations
+            ports.uow_factory,
+            ports.clock,
+            ports.registrations,
+            self.entitlements,
+            ports.dispatcher,
         )
         self.registrations = RegistrationService(
             ports.uow_factory,

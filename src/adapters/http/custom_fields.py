@@ -176,7 +176,7 @@ class CustomFieldController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         summary="Add a registration field, last unless `order` is given",
-        responses=problems(400, 401, 404, 409),
+        responses=problems(400, 401, 403, 404, 409),
     )
     async def add_field(
         self,
@@ -206,7 +206,7 @@ class CustomFieldController(Controller):
         "/reorder/",
         status_code=HTTP_200_OK,
         summary="Put the active fields in a new order, numbered from 0",
-        responses=problems(400, 401, 404),
+        responses=problems(400, 401, 403, 404),
     )
     async def reorder_fields(
         self,
@@ -244,7 +244,7 @@ class CustomFieldController(Controller):
             "`field_has_dependents`); an archived field cannot change (409 "
             "`field_archived`)."
         ),
-        responses=problems(400, 401, 404, 409),
+        responses=problems(400, 401, 403, 404, 409),
     )
     async def update_field(
         self,

@@ -37,7 +37,7 @@ class EventImageController(Controller):
         "`image_dimensions_too_large`) leaves the old image in place. The "
         "event comes back with the served URL as `featured_image`.",
         request_max_body_size=UPLOAD_MAX_BYTES,
-        responses=problems(400, 401, 404, 413),
+        responses=problems(400, 401, 403, 404, 413),
     )
     async def upload_image(
         self,

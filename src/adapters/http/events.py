@@ -389,8 +389,10 @@ class EventController(Controller):
         summary="Change any editable fields; the event must stay valid",
         description="A published event must stay complete and cannot be moved "
         "to end in the past (`ends_at`: `past`); sessions must stay inside the "
-        "event (`sessions_outside` on the bound that would cut them off).",
-        responses=problems(400, 401, 404),
+        "event (`sessions_outside` on the bound that would cut them off). An "
+        "account whose plan no longer makes it an organizer gets 403 "
+        "`capability_missing`: it may still cancel, unpublish or delete.",
+        responses=problems(400, 401, 403, 404),
     )
     async def update_event(
         self,
@@ -427,8 +429,12 @@ class EventController(Controller):
         status_code=HTTP_200_OK,
         summary="Publish the event, or take it back to draft",
         description="Publishing an incomplete event, or one that has ended, is "
-        "refused with the fields at fault in `errors`.",
-        responses=problems(400, 401, 404),
+        "refused with the fields at fault in `errors`; publishing needs a plan "
+        "that still makes the account an organizer (403 `capability_missing`). "
+        "Taking an event back to draft while people are registered is refused "
+        "(409 `event_has_registrations`): cancel it so they are told, or close "
+        "registration.",
+        responses=problems(400, 401, 403, 404, 409),
     )
     async def publish_event(
         self,
@@ -483,7 +489,7 @@ class EventSessionController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         summary="Add a session within the event's start and end",
-        responses=problems(400, 401, 404),
+        responses=problems(400, 401, 403, 404),
     )
     async def add_session(
         self,
@@ -513,7 +519,7 @@ class EventSessionController(Controller):
     @patch(
         "/{uuid:uuid}/",
         summary="Change a session's title or times",
-        responses=problems(400, 401, 404),
+        responses=problems(400, 401, 403, 404),
     )
     async def update_session(
         self,

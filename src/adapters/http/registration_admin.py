@@ -337,7 +337,7 @@ class RegistrationAdminController(Controller):
             f"More than {BULK_MAX} rows is a 400 (`too_many`)."
         ),
         request_max_body_size=BULK_BODY_MAX,
-        responses=problems(400, 401, 404, 409, 413),
+        responses=problems(400, 401, 403, 404, 409, 413),
     )
     async def bulk_add(
         self,

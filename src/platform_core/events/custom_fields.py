@@ -11,6 +11,9 @@ from uuid import UUID
 import structlog
 
 from platform_core.audit.service import write_audit
+from platform_core.billing.entitlements import Entitlements
+from platform_core.billing.ledger import Mails
+from platform_core.billing.model import Capability
 from platform_core.events.fields import (
     FIELDS_PER_EVENT_MAX,
     ORDER_MAX,
@@ -25,6 +28,7 @@ from platform_core.events.model import Event
 from platform_core.events.ports import RegistrationCounts
 from platform_core.events.service import hold_own_event, own_event
 from platform_core.identity.model import ClientInfo, Principal
+from platform_core.outbox.ports import MessageDispatcher
 from platform_core.shared.clock import Clock
 from platform_core.shared.errors import (
     Conflict,
@@ -68,10 +72,14 @@ class CustomFieldService:
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         registrations: RegistrationCounts,
+        entitlements: Entitlements,
+        dispatcher: MessageDispatcher,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._registrations = registrations
+        self._entitlements = entitlements
+        self._dispatcher = dispatcher
 
     async def list_fields(
         self, actor: Principal, event_id: UUID, *, include_archived: bool = False
@@ -98,8 +106,10 @@ class CustomFieldService:
         client: ClientInfo | None = None,
     ) -> CustomField:
         """Add a field to the caller's event, last unless `order` says otherwise."""
+        mails = Mails()
         async with self._uow() as uow:
             event = await hold_own_event(uow, actor, event_id)
+            await self._may_shape_forms(uow, actor, mails)
             existing = await uow.custom_fields.list_for_event(event.id)
             if len(existing) >= FIELDS_PER_EVENT_MAX:
                 raise Conflict(
@@ -126,6 +136,7 @@ class CustomFieldService:
             await uow.custom_fields.add(item)
             await self._audit(uow, "events.custom_field.created", actor, item, client)
             await uow.commit()
+        await self._dispatcher.dispatch(mails.ids)
         log.info(
             "events.custom_field.created", event_id=str(event.id), field_id=str(item.id)
         )
@@ -147,10 +158,12 @@ class CustomFieldService:
                 values[name] = values[name].strip()
         if "options" in values:
             values["options"] = _options(values["options"])
+        mails = Mails()
         async with self._uow() as uow:
             event, item = await self._own_field(
                 uow, actor, event_id, field_id, hold=True
             )
+            await self._may_shape_forms(uow, actor, mails)
             if item.is_archived:
                 raise Conflict(
                     "An archived field cannot be changed.",
@@ -181,6 +194,7 @@ class CustomFieldService:
                 fields=sorted(changes),
             )
             await uow.commit()
+        await self._dispatcher.dispatch(mails.ids)
         return changed
 
     async def remove_field(
@@ -248,8 +262,10 @@ class CustomFieldService:
         client: ClientInfo | None = None,
     ) -> Sequence[CustomField]:
         """Number the active fields 0..n-1 as listed; every one exactly once."""
+        mails = Mails()
         async with self._uow() as uow:
             event = await hold_own_event(uow, actor, event_id)
+            await self._may_shape_forms(uow, actor, mails)
             active = {f.id: f for f in await uow.custom_fields.list_for_event(event.id)}
             errors = FieldErrors()
             seen: set[UUID] = set()
@@ -288,7 +304,17 @@ class CustomFieldService:
                 fields=[str(field_id) for field_id in order],
             )
             await uow.commit()
+        await self._dispatcher.dispatch(mails.ids)
         return [active[field_id] for field_id in order]
+
+    async def _may_shape_forms(
+        self, uow: UnitOfWork, actor: Principal, mails: Mails
+    ) -> None:
+        """Refuse `capability_missing` unless the caller's plan has custom fields;
+        removing a field stays allowed, so a lapsed plan loses no answers."""
+        await self._entitlements.require_in(
+            uow, actor.user_id, Capability.CUSTOM_FIELDS, mails
+        )
 
     async def validate_answers(
         self, event_id: UUID, answers: Mapping[str, object]

@@ -7,6 +7,9 @@ from uuid import UUID
 import structlog
 
 from platform_core.audit.service import write_audit
+from platform_core.billing.entitlements import Entitlements
+from platform_core.billing.ledger import Mails
+from platform_core.billing.model import Capability
 from platform_core.events.model import Event
 from platform_core.events.service import (
     hold_own_event,
@@ -25,11 +28,16 @@ class EventImageService:
     """Sets an organizer's event image; the events context's upload use case."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, media: MediaFiles
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        media: MediaFiles,
+        entitlements: Entitlements,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._media = media
+        self._entitlements = entitlements
 
     async def set_featured_image(
         self,
@@ -41,11 +49,15 @@ class EventImageService:
         """Check and store a new image; the old file goes once the change is committed.
 
         Another organizer's event is not found, whatever the file; a cancelled
-        event is refused before the file is read; a refused image changes
-        nothing and the old image stays.
+        event, and an account whose plan no longer makes it an organizer, are
+        refused before the file is read; a refused image changes nothing and
+        the old image stays.
         """
         async with self._uow() as uow:
             refuse_if_cancelled(await own_event(uow, actor, event_id))
+            await self._entitlements.require_in(
+                uow, actor.user_id, Capability.ORGANIZER, Mails()
+            )
         key = await self._media.store_image(
             content, field="image", folder=f"events/{event_id}"
         )

@@ -147,6 +147,10 @@ class RegistrationCounts(Protocol):
         """True when the event has any registration, cancelled ones included."""
         ...
 
+    async def active(self, uow: UnitOfWork, event_id: UUID) -> int:
+        """Registrations not cancelled: seats, payment holds and the waitlist."""
+        ...
+
     async def has_answers(self, uow: UnitOfWork, field_id: UUID) -> bool:
         """True when any registration answered this custom field."""
         ...
@@ -160,6 +164,9 @@ class NoRegistrations:
 
     async def any(self, uow: UnitOfWork, event_id: UUID) -> bool:
         return False
+
+    async def active(self, uow: UnitOfWork, event_id: UUID) -> int:
+        return 0
 
     async def has_answers(self, uow: UnitOfWork, field_id: UUID) -> bool:
         return False

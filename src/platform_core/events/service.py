@@ -266,9 +266,11 @@ class EventService:
     ) -> Event:
         """Change any editable field; the whole event must still be valid."""
         refuse_read_only(changes, EDITABLE)
+        mails = Mails()
         async with self._uow() as uow:
             event = await hold_own_event(uow, actor, event_id, seats=True)
             refuse_if_cancelled(event)
+            await self._still_organizer(uow, actor, mails)
             changed = replace(event, **changes)
             changed.check()
             if changed.is_published:
@@ -323,6 +325,7 @@ class EventService:
                 else await self._registrants.capacity_changed_in(uow, event, changed)
             )
             await uow.commit()
+        await self._dispatcher.dispatch(mails.ids)
         if after_commit is not None:
             await after_commit()
         return changed
@@ -371,11 +374,13 @@ class EventService:
         client: ClientInfo | None = None,
     ) -> Event:
         """Publish an event complete enough to be listed, or take it back to draft."""
+        mails = Mails()
         async with self._uow() as uow:
             event = await hold_own_event(uow, actor, event_id)
             if published == event.is_published:
                 return event
             if published:
+                await self._still_organizer(uow, actor, mails)
                 missing = event.missing_for_publication()
                 if event.ends_at <= self._clock.now():
                     missing.add(
@@ -389,6 +394,16 @@ class EventService:
             else:
                 if event.status is EventStatus.CANCELLED:
                     return event
+                registered = await self._registrations.active(uow, event.id)
+                if registered:
+                    raise Conflict(
+                        f"{registered} people are registered, and a draft's page "
+                        "is hidden from them too; close registration with "
+                        "registration_closes_at, or cancel the event so they "
+                        "are told.",
+                        code="event_has_registrations",
+                        registrations=registered,
+                    )
                 event.status = EventStatus.DRAFT
                 event.published_at = None
             event.updated_at = self._clock.now()
@@ -401,6 +416,7 @@ class EventService:
                 client,
             )
             await uow.commit()
+        await self._dispatcher.dispatch(mails.ids)
         return event
 
     # -- sessions ----------------------------------------------------------
@@ -415,9 +431,11 @@ class EventService:
     async def add_session(
         self, actor: Principal, event_id: UUID, data: SessionInput
     ) -> EventSession:
+        mails = Mails()
         async with self._uow() as uow:
             event = await hold_own_event(uow, actor, event_id)
             refuse_if_cancelled(event)
+            await self._still_organizer(uow, actor, mails)
             session = EventSession(
                 event_id=event.id,
                 title=data.title,
@@ -428,6 +446,7 @@ class EventService:
             session.check(event)
             await uow.event_sessions.add(session)
             await uow.commit()
+        await self._dispatcher.dispatch(mails.ids)
         return session
 
     async def get_session(
@@ -445,15 +464,18 @@ class EventService:
         changes: Mapping[str, Any],
     ) -> EventSession:
         refuse_read_only(changes, {"title", "starts_at", "ends_at"})
+        mails = Mails()
         async with self._uow() as uow:
             event, session = await self._own_session(
                 uow, actor, event_id, session_id, hold=True
             )
             refuse_if_cancelled(event)
+            await self._still_organizer(uow, actor, mails)
             changed = replace(session, **changes, updated_at=self._clock.now())
             changed.check(event)
             await uow.event_sessions.update(changed)
             await uow.commit()
+        await self._dispatcher.dispatch(mails.ids)
         return changed
 
     async def delete_session(
@@ -465,6 +487,16 @@ class EventService:
             )
             await uow.event_sessions.delete(session.id)
             await uow.commit()
+
+    async def _still_organizer(
+        self, uow: UnitOfWork, actor: Principal, mails: Mails
+    ) -> None:
+        """Refuse `capability_missing` once the caller's plan no longer makes them
+        an organizer: what they have stays theirs to read, unpublish, cancel or
+        delete, but not to change, publish or extend."""
+        await self._entitlements.require_in(
+            uow, actor.user_id, Capability.ORGANIZER, mails
+        )
 
     # -- the public catalogue ----------------------------------------------
 

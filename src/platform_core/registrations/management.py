@@ -15,7 +15,7 @@ import structlog
 from email_validator import EmailNotValidError, validate_email
 
 from platform_core.billing.entitlements import Entitlements
-from platform_core.billing.model import Limit
+from platform_core.billing.model import Capability, Limit
 from platform_core.events.custom_fields import CustomFieldService
 from platform_core.events.fields import CustomField
 from platform_core.events.model import Event, EventStatus
@@ -330,7 +330,8 @@ class RegistrationAdminService:
         refused row leaves nothing behind and refuses no other row. A row whose
         email is already registered, or came earlier in the same request, is
         skipped. Without `ignore_capacity` a full event puts the row on the
-        waitlist, or refuses it as `event_full` when there is none.
+        waitlist, or refuses it as `event_full` when there is none. Only an
+        account whose plan still makes it an organizer adds people in bulk.
         """
         if not people:
             _refuse("registrations", "required", "Give at least one registration.")
@@ -346,6 +347,9 @@ class RegistrationAdminService:
         async with self._uow() as uow:
             event = await own_event(uow, actor, event_id)
             _refuse_seats_if_cancelled(event)
+            await self._entitlements.require_in(
+                uow, actor.user_id, Capability.ORGANIZER, mails
+            )
             await uow.event_seats.lock(event.id)
             room = await self._room_in_plan(uow, event, mails)
             seen: set[str] = set()

@@ -899,6 +899,9 @@ class RegistrationCountsInUow:
     async def any(self, uow: UnitOfWork, event_id: UUID) -> bool:
         return await uow.registrations.exists_for_event(event_id)
 
+    async def active(self, uow: UnitOfWork, event_id: UUID) -> int:
+        return await uow.registrations.count_active(event_id)
+
     async def has_answers(self, uow: UnitOfWork, field_id: UUID) -> bool:
         return await uow.registrations.field_has_answers(field_id)
 

@@ -34,6 +34,9 @@ class AnsweredFields:
     async def any(self, uow: UnitOfWork, event_id: UUID) -> bool:
         return False
 
+    async def active(self, uow: UnitOfWork, event_id: UUID) -> int:
+        return 0
+
     async def has_answers(self, uow: UnitOfWork, field_id: UUID) -> bool:
         return field_id in self.answered
 

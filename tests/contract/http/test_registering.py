@@ -406,6 +406,36 @@ class TestWhatEventsSeeOfRegistrations:
         assert response.status_code == 409
         assert response.json()["code"] == "event_has_registrations"
 
+    async def test_an_event_people_wait_for_cannot_go_back_to_draft(
+        self, api: Api
+    ) -> None:
+        event = await an_open_event(api, capacity=1, waitlist_enabled=True)
+        seated = await register(api, event, guest(1))
+        waiting = await register(api, event, guest(2))
+        auth = bearer(event["tokens"])
+        unpublish = f"/api/v1/events/{event['uuid']}/publish/"
+
+        refused = await api.client.post(
+            unpublish, json={"published": False}, headers=auth
+        )
+        for person in (seated, waiting):
+            cancelled = await api.client.post(
+                f"/api/v1/events/{event['uuid']}/registrations/{person['uuid']}/cancel/",
+                headers=auth,
+            )
+            assert cancelled.status_code == 200, cancelled.text
+        allowed = await api.client.post(
+            unpublish, json={"published": False}, headers=auth
+        )
+
+        assert refused.status_code == 409, refused.text
+        assert (refused.json()["code"], refused.json()["registrations"]) == (
+            "event_has_registrations",
+            2,
+        )
+        assert allowed.status_code == 200, allowed.text
+        assert allowed.json()["status"] == "draft"
+
     async def test_capacity_cannot_drop_below_the_seats_taken(self, api: Api) -> None:
         event = await an_open_event(api, capacity=5)
         for n in range(3):

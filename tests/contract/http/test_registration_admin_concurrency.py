@@ -21,7 +21,13 @@ from platform_core.registrations.model import RegistrationFilter, RegistrationSt
 from platform_core.shared.ids import new_id
 from platform_core.shared.pagination import PageRequest
 from platform_core.uow import UnitOfWorkFactory
-from tests.contract.persistence.support import NOW, a_user, an_event, store
+from tests.contract.persistence.support import (
+    NOW,
+    a_user,
+    an_event,
+    an_unlimited_plan_for,
+    store,
+)
 
 CAPACITY = 2
 PEOPLE = 6
@@ -49,7 +55,7 @@ async def full_event(
         status=EventStatus.PUBLISHED,
         published_at=NOW,
     )
-    await store(uow_factory, organizer, event)
+    await store(uow_factory, organizer, *an_unlimited_plan_for(organizer), event)
     return organizer, event, admin_service(uow_factory)
 
 

@@ -142,6 +142,12 @@ def a_subscription(account: User, **fields: Any) -> Subscription:
     return Subscription(**(defaults | fields))
 
 
+def an_unlimited_plan_for(account: User) -> tuple[Plan, Subscription]:
+    """A plan with every capability and no limits, and the account's subscription."""
+    plan = a_plan(capabilities=frozenset(Capability), limits=dict.fromkeys(Limit, None))
+    return plan, a_subscription(account, plan_code=plan.code)
+
+
 def a_customer(account: User, **fields: Any) -> BillingCustomer:
     n = next(_serial)
     defaults: dict[str, Any] = {

@@ -24,7 +24,13 @@ from platform_core.registrations.service import RegistrationForm
 from platform_core.shared.errors import Conflict, ValidationFailed
 from platform_core.shared.ids import new_id
 from platform_core.uow import UnitOfWorkFactory
-from tests.contract.persistence.support import NOW, a_user, an_event, store
+from tests.contract.persistence.support import (
+    NOW,
+    a_user,
+    an_event,
+    an_unlimited_plan_for,
+    store,
+)
 from tests.images import image_bytes
 
 ROUNDS = 4
@@ -73,7 +79,7 @@ async def published_events(
         )
         for _ in range(count)
     ]
-    await store(uow_factory, organizer, *events)
+    await store(uow_factory, organizer, *an_unlimited_plan_for(organizer), *events)
     return organizer, events
 
 

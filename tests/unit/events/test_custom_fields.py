@@ -22,7 +22,12 @@ from platform_core.events.fields import (
 from platform_core.events.model import Event, EventStatus
 from platform_core.events.service import EventInput
 from platform_core.identity.model import Principal
-from platform_core.shared.errors import Conflict, NotFound, ValidationFailed
+from platform_core.shared.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from platform_core.shared.ids import new_id
 from platform_core.uow import UnitOfWork
 from tests.support import Core
@@ -31,7 +36,7 @@ ORGANIZER = Plan(
     code="organizer",
     name="Organizer",
     prices=(Price(Interval.MONTH, 2900, "USD"),),
-    capabilities=frozenset({Capability.ORGANIZER}),
+    capabilities=frozenset({Capability.ORGANIZER, Capability.CUSTOM_FIELDS}),
     limits={Limit.EVENTS_PER_PERIOD: None, Limit.REGISTRATIONS_PER_EVENT: None},
 )
 
@@ -47,6 +52,9 @@ class AnsweredFields:
 
     async def any(self, uow: UnitOfWork, event_id: UUID) -> bool:
         return False
+
+    async def active(self, uow: UnitOfWork, event_id: UUID) -> int:
+        return 0
 
     async def has_answers(self, uow: UnitOfWork, field_id: UUID) -> bool:
         return field_id in self.answered
@@ -273,6 +281,33 @@ class TestAddField:
             await add(core, grace, event, text())
 
         assert caught.value.extra == {"resource": "event"}
+
+
+class TestWithoutTheCapability:
+    async def test_only_removing_a_field_is_left(
+        self, core: Core, ada: Principal, event: Event
+    ) -> None:
+        fields = core.platform.custom_fields
+        kept = await fields.add_field(ada, event.id, text())
+        other = await fields.add_field(ada, event.id, text("Employer"))
+        await core.platform.billing.upsert_plan(
+            None,
+            replace(ORGANIZER, capabilities=frozenset({Capability.ORGANIZER})),
+        )
+
+        with pytest.raises(PermissionDenied) as added:
+            await fields.add_field(ada, event.id, text("Licence"))
+        with pytest.raises(PermissionDenied) as changed:
+            await fields.update_field(ada, event.id, kept.id, {"label": "Role"})
+        with pytest.raises(PermissionDenied) as reordered:
+            await fields.reorder_fields(ada, event.id, [other.id, kept.id])
+        await fields.remove_field(ada, event.id, other.id)
+
+        assert {added.value.code, changed.value.code, reordered.value.code} == {
+            "capability_missing"
+        }
+        left = await fields.list_fields(ada, event.id)
+        assert [(f.label, f.order) for f in left] == [("Job title", 0)]
 
 
 class TestListFields:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -15,13 +15,14 @@ from adapters.calendar import IcalendarRenderer
 from adapters.memory import MemoryAdapters
 from platform_core import IdentityPolicy, Platform
 from platform_core.billing.model import Capability, Interval, Limit, Plan, Price
-from platform_core.events.model import CatalogueFilter, Event
+from platform_core.events.model import CatalogueFilter, Event, EventSession
 from platform_core.events.service import EventInput, SessionInput
 from platform_core.identity.model import Principal
 from platform_core.shared.errors import (
     Conflict,
     NotConfigured,
     NotFound,
+    PermissionDenied,
     ValidationFailed,
 )
 from platform_core.shared.pagination import PageRequest
@@ -49,6 +50,9 @@ class FakeRegistrations:
 
     async def any(self, uow: UnitOfWork, event_id: UUID) -> bool:
         return event_id in self.registered or event_id in self.confirmed_by_event
+
+    async def active(self, uow: UnitOfWork, event_id: UUID) -> int:
+        return self.confirmed_by_event.get(event_id, 0)
 
     async def has_answers(self, uow: UnitOfWork, field_id: UUID) -> bool:
         return False
@@ -179,6 +183,69 @@ class TestDeleting:
             await world.platform.events.get_event(world.ada, event.id)
         async with world.core.adapters.ports().uow_factory() as uow:
             assert await uow.event_sessions.get(session.id) is None
+
+
+class TestWhenThePlanNoLongerGrantsOrganizer:
+    """Plans are data: the organizer plan loses its capability under the account."""
+
+    @staticmethod
+    async def lapsed_with_a_session(
+        world: World, event: Event
+    ) -> tuple[Event, EventSession]:
+        """The event with one session, once the plan lost its capability."""
+        session = await world.platform.events.add_session(
+            world.ada,
+            event.id,
+            SessionInput("Morning", event.starts_at, event.ends_at),
+        )
+        await world.platform.billing.upsert_plan(
+            None, dataclasses.replace(ORGANIZER, capabilities=frozenset())
+        )
+        return event, session
+
+    async def test_changing_publishing_and_adding_sessions_are_refused(
+        self, world: World
+    ) -> None:
+        event, session = await self.lapsed_with_a_session(world, await world.event())
+        events = world.platform.events
+        attempts: list[Callable[[], Awaitable[object]]] = [
+            lambda: events.update_event(world.ada, event.id, {"capacity": 5000}),
+            lambda: events.set_published(world.ada, event.id, True),
+            lambda: events.add_session(
+                world.ada,
+                event.id,
+                SessionInput("Evening", event.starts_at, event.ends_at),
+            ),
+            lambda: events.update_session(
+                world.ada, event.id, session.id, {"title": "X"}
+            ),
+        ]
+
+        for attempt in attempts:
+            with pytest.raises(PermissionDenied) as refused:
+                await attempt()
+            assert refused.value.code == "capability_missing"
+
+        kept = await events.get_event(world.ada, event.id)
+        assert (kept.capacity, kept.is_published) == (None, False)
+        sessions = await events.list_sessions(world.ada, event.id)
+        assert [s.title for s in sessions] == ["Morning"]
+
+    async def test_unpublishing_removing_and_cancelling_stay_allowed(
+        self, world: World
+    ) -> None:
+        event, session = await self.lapsed_with_a_session(
+            world, await world.published()
+        )
+        events = world.platform.events
+
+        draft = await events.set_published(world.ada, event.id, False)
+        await events.delete_session(world.ada, event.id, session.id)
+        cancelled = await events.cancel_event(world.ada, event.id)
+
+        assert draft.is_published is False
+        assert await events.list_sessions(world.ada, event.id) == []
+        assert cancelled.status.value == "cancelled"
 
 
 class TestSlugs:

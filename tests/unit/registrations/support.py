@@ -22,7 +22,9 @@ ORGANIZER = Plan(
     code="organizer",
     name="Organizer",
     prices=(Price(Interval.MONTH, 2900, "USD"),),
-    capabilities=frozenset({Capability.ORGANIZER, Capability.PROMO_CODES}),
+    capabilities=frozenset(
+        {Capability.ORGANIZER, Capability.PROMO_CODES, Capability.CUSTOM_FIELDS}
+    ),
     limits={Limit.EVENTS_PER_PERIOD: None, Limit.REGISTRATIONS_PER_EVENT: None},
 )
 

@@ -36,7 +36,7 @@ ORGANIZER = Plan(
     code="organizer",
     name="Organizer",
     prices=(Price(Interval.MONTH, 2900, "USD"),),
-    capabilities=frozenset({Capability.ORGANIZER}),
+    capabilities=frozenset({Capability.ORGANIZER, Capability.CUSTOM_FIELDS}),
     limits={Limit.EVENTS_PER_PERIOD: None, Limit.REGISTRATIONS_PER_EVENT: None},
 )
 
