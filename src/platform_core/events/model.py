@@ -261,21 +261,29 @@ class Event:
     def missing_for_publication(self) -> FieldErrors:
         """What keeps the event out of the catalogue, by field."""
         missing = FieldErrors()
-        if not self.description.strip():
+        if not _has_visible_text(self.description):
             missing.add(
                 "description", "required", "Describe the event before publishing."
             )
-        if self.format.has_place and not self.venue.strip():
+        if self.format.has_place and not _has_visible_text(self.venue):
             missing.add(
                 "venue", "required", "An in-person or hybrid event needs a venue."
             )
-        if self.format.has_place and not self.address.strip():
+        if self.format.has_place and not _has_visible_text(self.address):
             missing.add(
                 "address", "required", "An in-person or hybrid event needs an address."
             )
         if self.status is EventStatus.CANCELLED:
             missing.add("status", "cancelled", "A cancelled event cannot be published.")
         return missing
+
+
+def _has_visible_text(text: str) -> bool:
+    """True when some character would show: not only spaces, nor only invisible
+    format characters such as the zero-width space."""
+    return any(
+        not char.isspace() and unicodedata.category(char) != "Cf" for char in text
+    )
 
 
 @dataclass(slots=True)

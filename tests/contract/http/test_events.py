@@ -426,6 +426,28 @@ class TestPublishing:
             "address": "required",
         }
 
+    async def test_invisible_text_does_not_count_as_written(self, api: Api) -> None:
+        tokens = await organizer(api)
+        event = await create(
+            api,
+            tokens,
+            format="hybrid",
+            description="\u200b\u2060",
+            venue="\u00a0\u200d",
+            address="1 Main Street",
+        )
+
+        response = await api.client.post(
+            f"/api/v1/events/{event['uuid']}/publish/",
+            json={"published": True},
+            headers=bearer(tokens),
+        )
+
+        assert field_errors(response) == {
+            "description": "required",
+            "venue": "required",
+        }
+
     async def test_a_complete_event_is_published_and_taken_back(self, api: Api) -> None:
         tokens = await organizer(api)
         event = await create(api, tokens, description="Talks.")
