@@ -396,9 +396,12 @@ class EventService:
                     return event
                 registered = await self._registrations.active(uow, event.id)
                 if registered:
+                    who = (
+                        "1 person is" if registered == 1 else f"{registered} people are"
+                    )
                     raise Conflict(
-                        f"{registered} people are registered, and a draft's page "
-                        "is hidden from them too; close registration with "
+                        f"{who} registered, and a draft's page is hidden from "
+                        "them too; close registration with "
                         "registration_closes_at, or cancel the event so they "
                         "are told.",
                         code="event_has_registrations",
