@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import redis.asyncio as redis
@@ -11,10 +12,19 @@ from redis.exceptions import RedisError
 from adapters.container import Container
 from adapters.persistence import ensure_schema_current, ping
 from adapters.worker import OutboxPoller, PeriodicJob, run_billing_round
+from adapters.worker.broker import finish_in_process_tasks
 
 log = structlog.get_logger(__name__)
 
 Probe = Callable[[], Awaitable[None]]
+
+STOP_WAIT_SECONDS = 10.0
+"""How long stopping waits for tasks the in-memory broker is running.
+
+A mail half delivered when the wait ends stays in the outbox and is sent
+again once its lease ends; the wait only spares that delay and the noise of
+cancelled tasks.
+"""
 
 
 class Runtime:
@@ -65,7 +75,12 @@ class Runtime:
         loops, self._loops = self._loops, []
         for loop in loops:
             await loop.stop()
-        await self._container.broker().shutdown()
+        broker = self._container.broker()
+        try:
+            await asyncio.wait_for(finish_in_process_tasks(broker), STOP_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("runtime.tasks.unfinished", waited_seconds=STOP_WAIT_SECONDS)
+        await broker.shutdown()
         await self._container.engine().dispose()
         log.info("runtime.stopped")
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,7 @@ from adapters.http.request_id import printable
 from adapters.persistence import SchemaOutOfDate, upgrade_database
 from adapters.settings import load_settings
 from tests.contract.http.conftest import Api, served, settings_env
+from tests.contract.http.test_registering import an_open_event, guest
 
 
 class TestOperations:
@@ -120,3 +122,27 @@ async def test_app_refuses_to_start_on_an_unmigrated_database(tmp_path: Path) ->
 def test_logged_paths_have_control_characters_escaped() -> None:
     assert printable("/api/v1/zz\x1b[31mRED\x00") == "/api/v1/zz\\x1b[31mRED\\x00"
     assert printable("/api/v1/événements/42") == "/api/v1/événements/42"
+
+
+async def test_stopping_finishes_the_mail_being_delivered(tmp_path: Path) -> None:
+    settings = load_settings(settings_env(tmp_path))
+    upgrade_database(settings.resolved_database_url)
+    container = build_container(settings)
+    people = 40
+
+    async with AsyncTestClient(create_app(container)) as client:
+        api = Api(client, container, settings.resolved_mail_outbox)
+        event = await an_open_event(api)
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    f"/api/v1/public/events/{event['slug']}/register/",
+                    json=guest(n),
+                )
+                for n in range(people)
+            )
+        )
+        assert {r.status_code for r in responses} == {201}
+
+    confirmations = [m for m in api.mails() if m["To"].startswith("guest")]
+    assert len(confirmations) == people
