@@ -407,12 +407,12 @@ _BILLING_HELP = {
 }
 for _name, _job in BILLING_JOBS.items():
     _job_command(billing_app, _name, _job, _BILLING_HELP[_name])
-_job_command(
-    registrations_app,
-    "expire-holds",
-    REGISTRATION_JOBS["expire-holds"],
-    "Release seats whose payment hold ended to the waitlist.",
-)
+_REGISTRATION_HELP = {
+    "expire-holds": "Release seats whose payment hold ended to the waitlist.",
+    "expire-offers": "Pass waitlist offers that ran out to the next in line.",
+}
+for _name, _job in REGISTRATION_JOBS.items():
+    _job_command(registrations_app, _name, _job, _REGISTRATION_HELP[_name])
 
 
 @app.command("create-admin")

@@ -21,6 +21,7 @@ EXPIRE_TRIALS_TASK = "billing.tasks.expire_trials"
 SYNC_TASK = "billing.tasks.sync_stripe_subscription"
 NOTIFY_TASK = "billing.tasks.notify_trials_ending"
 EXPIRE_HOLDS_TASK = "registrations.tasks.expire_holds"
+EXPIRE_OFFERS_TASK = "registrations.tasks.expire_offers"
 
 Job = Callable[[Platform], Awaitable[JobSummary]]
 
@@ -34,6 +35,7 @@ BILLING_JOBS: dict[str, Job] = {
 
 REGISTRATION_JOBS: dict[str, Job] = {
     "expire-holds": lambda platform: platform.registrations.expire_holds(),
+    "expire-offers": lambda platform: platform.registration_admin.expire_offers(),
 }
 """Registration jobs that run with the billing round, by command-line name."""
 
@@ -47,6 +49,7 @@ class BillingTasks:
     expire_trials: _JobTask
     notify: _JobTask
     expire_holds: _JobTask
+    expire_offers: _JobTask
     sync: AsyncTaskiqDecoratedTask[[str | None], Coroutine[Any, Any, dict[str, Any]]]
 
     def schedules(self, every_seconds: int) -> list[ScheduledTask]:
@@ -65,6 +68,7 @@ class BillingTasks:
                 (self.expire_trials, every_seconds),
                 (self.notify, every_seconds),
                 (self.expire_holds, every_seconds),
+                (self.expire_offers, every_seconds),
                 (self.sync, max(every_seconds, 3600)),
             )
         ]
@@ -118,6 +122,7 @@ def register_billing_tasks(
         expire_trials=job_task("expire-trials", EXPIRE_TRIALS_TASK),
         notify=job_task("notify", NOTIFY_TASK),
         expire_holds=job_task("expire-holds", EXPIRE_HOLDS_TASK),
+        expire_offers=job_task("expire-offers", EXPIRE_OFFERS_TASK),
         sync=broker.register_task(sync, task_name=SYNC_TASK),
     )
 

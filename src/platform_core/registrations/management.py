@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from platform_core.billing.entitlements import Entitlements
 from platform_core.billing.model import Capability, Limit
+from platform_core.billing.service import JobSummary
 from platform_core.events.custom_fields import CustomFieldService
 from platform_core.events.fields import CustomField
 from platform_core.events.model import Event, EventStatus
@@ -766,9 +767,9 @@ class RegistrationAdminService:
             paid = await uow.registrations.get(accepted.id)
         return paid or accepted
 
-    async def expire_offers(self) -> int:
-        """Offers that ran out pass to the next in line; how many ran out."""
-        expired = 0
+    async def expire_offers(self) -> JobSummary:
+        """Offers that ran out pass to the next in line, as a job's summary."""
+        examined = expired = 0
         while True:
             now = self._clock.now()
             async with self._uow() as uow:
@@ -779,12 +780,13 @@ class RegistrationAdminService:
                 if r.status is RegistrationStatus.WAITLISTED
                 and r.offer_expires_at is not None
             ]
-            if not offers:
-                return expired
+            examined += len(offers)
             for offer in offers:
                 expired += await self._expire_offer(offer.id, now)
-            if len(holds) < EXPIRY_BATCH:
-                return expired
+            if not offers or len(holds) < EXPIRY_BATCH:
+                if expired:
+                    log.info("registrations.offers.expired", expired=expired)
+                return JobSummary("expire-offers", examined=examined, changed=expired)
 
     async def _expire_offer(self, registration_id: UUID, now: datetime) -> int:
         mails = AfterCommit()

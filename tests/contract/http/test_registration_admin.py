@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 
-from tests.contract.http.conftest import Api, bearer
+from tests.contract.cli.test_cli import invoke
+from tests.contract.http.conftest import Api, bearer, settings_env
 from tests.contract.http.test_events import create, field_errors, organizer, publish
 
 PROBLEM = "application/problem+json"
@@ -531,6 +536,43 @@ class TestWaitlist:
             for t in texts
             if t is not None
         )
+
+    async def test_an_offer_that_ran_out_passes_on_by_the_command(
+        self, api: Api, tmp_path: Path
+    ) -> None:
+        ada = await organizer(api)
+        event = await an_event(
+            api, ada, capacity=1, waitlist_enabled=True, waitlist_offer_hours=1
+        )
+        ids = [
+            r["uuid"] for r in (await bulk(api, ada, event, people(1, 2, 3)))["results"]
+        ]
+        await api.client.post(f"{base(event)}/{ids[0]}/cancel/", headers=bearer(ada))
+        async with api.container.uow_factory()() as uow:
+            offered = await uow.registrations.get(UUID(ids[1]))
+            assert offered is not None
+            assert offered.offer_expires_at is not None
+            offered.offer_expires_at = datetime.now(UTC) - timedelta(minutes=1)
+            await uow.registrations.update(offered)
+            await uow.commit()
+        env = settings_env(tmp_path, PLATFORM_LOG_LEVEL="warning")
+
+        code, output = await asyncio.to_thread(
+            invoke, env, "registrations", "expire-offers"
+        )
+        again, second = await asyncio.to_thread(
+            invoke, env, "registrations", "expire-offers"
+        )
+
+        assert (code, output.strip()) == (0, "expire-offers: examined 1, changed 1")
+        assert (again, second.strip()) == (0, "expire-offers: examined 0, changed 0")
+        assert await statuses(api, ada, event) == {
+            "p1@example.org": "cancelled",
+            "p2@example.org": "cancelled",
+            "p3@example.org": "waitlisted",
+        }
+        third = await api.client.get(f"{base(event)}/{ids[2]}/", headers=bearer(ada))
+        assert third.json()["offer_expires_at"] is not None
 
     @pytest.mark.parametrize("hours", [0, 169])
     async def test_offer_hours_out_of_range_are_refused(

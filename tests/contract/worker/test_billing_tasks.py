@@ -19,6 +19,7 @@ from adapters.worker import (
 )
 from adapters.worker.billing import (
     EXPIRE_HOLDS_TASK,
+    EXPIRE_OFFERS_TASK,
     EXPIRE_TRIALS_TASK,
     NOTIFY_TASK,
     RESET_USAGE_TASK,
@@ -97,6 +98,7 @@ class TestRegistration:
             EXPIRE_TRIALS_TASK: 300,
             NOTIFY_TASK: 300,
             EXPIRE_HOLDS_TASK: 300,
+            EXPIRE_OFFERS_TASK: 300,
             SYNC_TASK: 3600,
         }
 
@@ -168,5 +170,6 @@ class TestRunning:
             "reconcile",
             "notify",
             "expire-holds",
+            "expire-offers",
         ]
         assert await _plan_code(core, actor) == "attendee"

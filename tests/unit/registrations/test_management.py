@@ -617,7 +617,7 @@ class TestOffers:
 
         expired = await world.platform.registration_admin.expire_offers()
 
-        assert expired == 1
+        assert (expired.examined, expired.changed) == (1, 1)
         statuses = await world.statuses(event)
         assert statuses["person2@example.org"] is RegistrationStatus.CANCELLED
         assert rows[2].registration is not None
