@@ -18,7 +18,7 @@ from platform_core.billing.entitlements import Entitlements
 from platform_core.billing.model import Capability, Limit
 from platform_core.billing.service import JobSummary
 from platform_core.events.custom_fields import CustomFieldService
-from platform_core.events.fields import CustomField
+from platform_core.events.fields import Answer, CustomField, validate_answers
 from platform_core.events.model import Event, EventStatus
 from platform_core.events.ports import CalendarRenderer
 from platform_core.events.service import own_event
@@ -231,6 +231,24 @@ def _check_note(note: object) -> str:
     errors.raise_if_any()
     assert isinstance(note, str)
     return note
+
+
+async def _edited_answers(
+    uow: UnitOfWork, current: Registration, answers: Mapping[str, object]
+) -> dict[str, Answer]:
+    """The answers as edited, checked against the event's fields.
+
+    A field archived since is no longer asked, but its answer is kept whether
+    the edit repeats it unchanged or leaves it out; only a new value for it is
+    refused (`field_archived`), so editing one answer never loses another.
+    """
+    fields = await uow.custom_fields.list_for_event(
+        current.event_id, include_archived=True
+    )
+    archived = {str(f.id) for f in fields if f.is_archived}
+    kept = {k: v for k, v in current.answers.items() if k in archived}
+    asked = {k: v for k, v in answers.items() if k not in kept or v != kept[k]}
+    return {**kept, **validate_answers(fields, asked)}
 
 
 class RegistrationAdminService:
@@ -528,9 +546,7 @@ class RegistrationAdminService:
                 answers = changes["answers"]
                 if not isinstance(answers, Mapping):
                     _refuse("answers", "invalid", "Answers map field uuids to values.")
-                changed.answers = dict(
-                    await CustomFieldService.validate_answers_in(uow, event.id, answers)
-                )
+                changed.answers = await _edited_answers(uow, current, answers)
             moved = target is not None and target is not current.status
             if moved:
                 assert target is not None

@@ -394,6 +394,48 @@ class TestUpdateAndCancel:
         assert [m["To"] for m in promoted] == ["p2@example.org"]
 
 
+class TestAnswersOfArchivedFields:
+    async def test_editing_answers_keeps_those_of_fields_no_longer_asked(
+        self, api: Api
+    ) -> None:
+        ada = await organizer(api)
+        event = await an_event(api, ada)
+        fields_url = f"/api/v1/events/{event['uuid']}/custom-fields/"
+        job, why = [
+            (
+                await api.client.post(
+                    fields_url,
+                    json={"label": label, "field_type": "short_text"},
+                    headers=bearer(ada),
+                )
+            ).json()["uuid"]
+            for label in ("Job title", "Why")
+        ]
+        row = (
+            await bulk(api, ada, event, people(1, answers={job: "Nurse", why: "Audit"}))
+        )["results"][0]["uuid"]
+        archived = await api.client.delete(f"{fields_url}{why}/", headers=bearer(ada))
+        url = f"{base(event)}/{row}/"
+
+        repeated = await api.client.patch(
+            url, json={"answers": {job: "Surgeon", why: "Audit"}}, headers=bearer(ada)
+        )
+        left_out = await api.client.patch(
+            url, json={"answers": {job: "Midwife"}}, headers=bearer(ada)
+        )
+        changed = await api.client.patch(
+            url, json={"answers": {job: "Midwife", why: "Other"}}, headers=bearer(ada)
+        )
+
+        assert archived.status_code == 204, archived.text
+        assert repeated.status_code == 200, repeated.text
+        assert left_out.status_code == 200, left_out.text
+        assert left_out.json()["answers"] == {job: "Midwife", why: "Audit"}
+        assert field_errors(changed) == {f"answers.{why}": "field_archived"}
+        shown = await api.client.get(url, headers=bearer(ada))
+        assert shown.json()["answers"] == {job: "Midwife", why: "Audit"}
+
+
 class TestWaitlist:
     async def test_promote_delete_and_order(self, api: Api) -> None:
         ada = await organizer(api)
