@@ -214,6 +214,9 @@ class SubscriptionController(Controller):
         "/reactivate/",
         status_code=HTTP_200_OK,
         summary="Undo a cancellation before the period ends",
+        description="Refused with 409 `not_canceling` when nothing is set to "
+        "cancel, and with 409 `payment_method_required` when a subscription past "
+        "its trial has no card left to renew with.",
         responses=problems(401, 409, 503),
     )
     async def reactivate(

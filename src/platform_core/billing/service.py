@@ -338,11 +338,23 @@ class BillingService:
     async def reactivate(
         self, actor: Principal, client: ClientInfo | None = None
     ) -> SubscriptionView:
-        """Undo a cancellation, only while the period it ends has not ended."""
+        """Undo a cancellation, only while the period it ends has not ended.
+
+        A subscription past its trial renews by charging a card, so it is not
+        reactivated while the account has none (the cancellation let the last
+        one go); a trial still ends by the trial's own rules.
+        """
         current = await self._current_paid(actor)
         if not current.cancel_at_period_end:
             raise Conflict(
                 "The subscription is not set to cancel.", code="not_canceling"
+            )
+        renews = current.status is SubscriptionStatus.ACTIVE
+        if renews and not await self.payment_methods(actor):
+            raise Conflict(
+                "Add a payment method first: the subscription renews at the end "
+                "of the period and needs a card to charge.",
+                code="payment_method_required",
             )
         state = await self._gateway.set_cancel_at_period_end(
             gateway_view(current),
@@ -415,11 +427,17 @@ class BillingService:
     # -- payment methods ---------------------------------------------------
 
     async def payment_methods(self, actor: Principal) -> Sequence[PaymentCard]:
+        return (await self._cards_of(actor))[1]
+
+    async def _cards_of(
+        self, actor: Principal
+    ) -> tuple[BillingCustomer | None, Sequence[PaymentCard]]:
+        """The account's customer record at the provider, and its cards."""
         async with self._uow() as uow:
             customer = await uow.billing_customers.get(actor.user_id)
         if customer is None or customer.provider is not self._gateway.provider:
-            return []
-        return await self._gateway.list_cards(customer.customer_ref)
+            return None, []
+        return customer, await self._gateway.list_cards(customer.customer_ref)
 
     async def setup_payment_method(self, actor: Principal) -> SetupIntent:
         """A SetupIntent whose client secret lets the browser collect a card."""
@@ -467,16 +485,11 @@ class BillingService:
         client: ClientInfo | None = None,
     ) -> None:
         """Detach a card; the last card of a paying subscription stays."""
-        async with self._uow() as uow:
-            customer = await uow.billing_customers.get(actor.user_id)
-        missing = NotFound(
-            "You have no such payment method.", resource="payment_method"
-        )
-        if customer is None or customer.provider is not self._gateway.provider:
-            raise missing
-        cards = await self._gateway.list_cards(customer.customer_ref)
-        if all(card.id != payment_method_id for card in cards):
-            raise missing
+        customer, cards = await self._cards_of(actor)
+        if customer is None or all(card.id != payment_method_id for card in cards):
+            raise NotFound(
+                "You have no such payment method.", resource="payment_method"
+            )
         current = (await self.subscription(actor)).subscription
         paying = (
             current.is_paid()

@@ -283,6 +283,44 @@ class TestPaymentMethods:
         assert response.status_code == 409
         assert response.json()["code"] == "last_payment_method"
 
+    async def test_a_subscription_past_its_trial_is_not_reactivated_without_a_card(
+        self, api: Api
+    ) -> None:
+        tokens = await api.verified_user()
+        auth = bearer(tokens)
+        await _subscribe(api, tokens)
+        downgraded = await api.client.post("/api/v1/users/me/downgrade/", headers=auth)
+        assert downgraded.status_code == 200, downgraded.text
+        active = await _subscribe(api, tokens)
+        assert (active["status"], active["trial_end"]) == ("active", None)
+        card = await api.client.post(
+            "/api/v1/payment-methods/",
+            json={"payment_method_id": "pm_card_visa", "make_default": True},
+            headers=auth,
+        )
+        await api.client.post("/api/v1/subscription/cancel/", headers=auth)
+        removed = await api.client.delete(
+            f"/api/v1/payment-methods/{card.json()['id']}/", headers=auth
+        )
+
+        refused = await api.client.post(
+            "/api/v1/subscription/reactivate/", headers=auth
+        )
+        await api.client.post(
+            "/api/v1/payment-methods/",
+            json={"payment_method_id": "pm_card_mastercard", "make_default": True},
+            headers=auth,
+        )
+        allowed = await api.client.post(
+            "/api/v1/subscription/reactivate/", headers=auth
+        )
+
+        assert removed.status_code == 204, removed.text
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "payment_method_required"
+        assert allowed.status_code == 200, allowed.text
+        assert allowed.json()["cancel_at_period_end"] is False
+
     async def test_bad_cards_and_unknown_ids_are_problems(self, api: Api) -> None:
         tokens = await api.verified_user()
 

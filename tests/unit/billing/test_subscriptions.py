@@ -343,6 +343,9 @@ class TestCancelAndReactivate:
         await billing.platform.billing.subscribe(
             ada, plan_code="starter", interval="month"
         )
+        await billing.platform.billing.add_payment_method(
+            ada, "pm_card_visa", make_default=True
+        )
 
         canceled = await billing.platform.billing.cancel(ada)
         again = await billing.platform.billing.cancel(ada)
