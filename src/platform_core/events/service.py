@@ -292,7 +292,8 @@ class EventService:
                     errors.add(
                         "capacity",
                         "below_registrations",
-                        f"{confirmed} people are already confirmed.",
+                        f"{confirmed} seats are taken (confirmed, awaiting "
+                        "payment or offered to the waitlist).",
                     )
                     errors.raise_if_any("The event is not valid.")
             sessions = await uow.event_sessions.list_for_event(event.id)
