@@ -350,7 +350,7 @@ class BillingService:
                 "The subscription is not set to cancel.", code="not_canceling"
             )
         renews = current.status is SubscriptionStatus.ACTIVE
-        if renews and not await self.payment_methods(actor):
+        if renews and not await self._can_charge(actor):
             raise Conflict(
                 "Add a payment method first: the subscription renews at the end "
                 "of the period and needs a card to charge.",
@@ -428,6 +428,15 @@ class BillingService:
 
     async def payment_methods(self, actor: Principal) -> Sequence[PaymentCard]:
         return (await self._cards_of(actor))[1]
+
+    async def _can_charge(self, actor: Principal) -> bool:
+        """Whether a renewal has a card: one the provider lists, or the default
+        the platform remembers, as a trial's end asks (local cards live in the
+        serving process and a restart forgets them)."""
+        customer, cards = await self._cards_of(actor)
+        return bool(cards) or (
+            customer is not None and customer.default_payment_method is not None
+        )
 
     async def _cards_of(
         self, actor: Principal

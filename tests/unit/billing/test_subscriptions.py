@@ -9,6 +9,8 @@ from uuid import UUID
 import pytest
 
 from adapters.memory import MemoryAdapters, build_memory_platform
+from adapters.memory.payments import LocalPaymentGateway
+from platform_core import IdentityPolicy, Platform
 from platform_core.billing.model import Capability, Interval, Limit, Plan, Price
 from platform_core.billing.ports import GatewayEvent
 from platform_core.billing.subscription import Provider, SubscriptionStatus
@@ -355,6 +357,26 @@ class TestCancelAndReactivate:
         assert again.subscription.cancel_at_period_end
         assert not reactivated.subscription.cancel_at_period_end
         assert reactivated.subscription.status is SubscriptionStatus.ACTIVE
+
+    async def test_a_remembered_default_card_lets_it_reactivate_after_a_restart(
+        self, billing: Core, ada: Principal
+    ) -> None:
+        await billing.platform.billing.subscribe(
+            ada, plan_code="starter", interval="month"
+        )
+        await billing.platform.billing.add_payment_method(
+            ada, "pm_card_visa", make_default=True
+        )
+        await billing.platform.billing.cancel(ada)
+        billing.adapters.payments = LocalPaymentGateway(billing.adapters.clock)
+        restarted = Platform(
+            billing.adapters.ports(), IdentityPolicy(frontend_url="https://app.test")
+        )
+        assert await restarted.billing.payment_methods(ada) == []
+
+        reactivated = await restarted.billing.reactivate(ada)
+
+        assert not reactivated.subscription.cancel_at_period_end
 
     async def test_at_period_end_a_canceled_plan_ends_and_the_owner_is_told(
         self, billing: Core, ada: Principal
